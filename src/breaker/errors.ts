@@ -1,0 +1,38 @@
+/** Every error the breaker throws to a caller. */
+
+/** The circuit is open (or half-open with no free trial permit, or forced open): the call was not made. */
+export class CircuitOpenError extends Error {
+  override readonly name = 'CircuitOpenError';
+  constructor(
+    /** The circuit's name. */
+    readonly circuit: string,
+    /** How long until the circuit may be probed again; 0 when a trial permit may free up any moment. */
+    readonly retryAfterMs: number,
+    /** The state that rejected the call: OPEN, HALF_OPEN or FORCED_OPEN (or the store-error policy, `STORE_UNAVAILABLE`). */
+    readonly state: string,
+  ) {
+    super(`circuit '${circuit}' is ${state}; retry after ${retryAfterMs} ms`);
+  }
+}
+
+/** The protected call ran longer than `timeoutMs`; its AbortSignal was aborted. */
+export class CallTimeoutError extends Error {
+  override readonly name = 'CallTimeoutError';
+  constructor(
+    readonly circuit: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`call through circuit '${circuit}' timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** A breaker option is missing or out of range. */
+export class BreakerConfigError extends Error {
+  override readonly name = 'BreakerConfigError';
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`invalid circuit breaker option '${option}': ${message}`);
+  }
+}
