@@ -52,9 +52,9 @@ describe('user directory stub', () => {
   it('rejects invalid control bodies with a message naming the problem', async () => {
     const notJson = await control('down');
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error).toMatch(/not valid JSON/);
+    expect(((await notJson.json()) as { error: string }).error).toMatch(/not valid JSON/);
     const badKind = await control('{"kind":"sideways"}');
-    expect((await badKind.json()).error).toMatch(/"kind" must be one of/);
+    expect(((await badKind.json()) as { error: string }).error).toMatch(/"kind" must be one of/);
     expect(stub.mode()).toEqual({ kind: 'up' });
   });
 });
