@@ -36,3 +36,24 @@ export class BreakerConfigError extends Error {
     super(`invalid circuit breaker option '${option}': ${message}`);
   }
 }
+
+/** The state store did not answer within its budget (storeTimeoutMs x storeMaxAttempts) or failed. */
+export class StateStoreError extends Error {
+  override readonly name = 'StateStoreError';
+  constructor(
+    readonly circuit: string,
+    /** The store operation: read, recordCount, transition, acquirePermit, releasePermit, recordTrialSuccess. */
+    readonly operation: string,
+    override readonly cause: unknown,
+  ) {
+    super(`state store ${operation} for circuit '${circuit}' failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** One store attempt ran past storeTimeoutMs. */
+export class StoreTimeoutError extends Error {
+  override readonly name = 'StoreTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`state store did not answer within ${timeoutMs} ms`);
+  }
+}

@@ -17,6 +17,8 @@ export type BreakerEvent =
     }
   | { type: 'rejected'; circuit: string; state: CircuitStateName | 'STORE_UNAVAILABLE'; retryAfterMs: number; at: number }
   | { type: 'storeError'; circuit: string; operation: string; error: Error; policy: 'allow' | 'deny'; at: number }
+  /** A missing-state, partial or malformed item was treated as closed and rewritten as a well-formed closed item. */
+  | { type: 'itemRepaired'; circuit: string; problems: string[]; at: number }
   | {
       type: 'callCompleted';
       circuit: string;

@@ -1,8 +1,97 @@
-// Placeholder so the service packages while GetUser is being built; replaced by the real adapter.
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+/**
+ * GET /user/{id} (HTTP API, payload 2.0): a thin adapter. Validate the id, run the use case, map its result
+ * to the HTTP contract. The dependencies live once per container (see container.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { errorSummary } from '../observability/logger';
+import type { GetUser, GetUserResult } from '../users/getUser';
+import { checkUserId } from '../users/userId';
+import { getContainer, fallbackLogger } from './container';
+import {
+  cachedUserResponse,
+  errorResponse,
+  freshUserResponse,
+  retryAfterSeconds,
+  type HttpResponse,
+} from './httpResponses';
 
-export const handler = async (): Promise<APIGatewayProxyResultV2> => ({
-  statusCode: 501,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ error: { code: 'NOT_IMPLEMENTED', message: 'GetUser is not built yet' } }),
-});
+export interface HandlerDependencies {
+  getUser: GetUser;
+  logger: Logger;
+}
+
+export type GetUserHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
+
+/**
+ * `dependencies` is called on every request but is expected to return the same container-scoped objects;
+ * if it throws (bad configuration), the request gets a 500 and the reason goes to the log.
+ */
+export function createHandler(dependencies: () => HandlerDependencies, logOnFailure: Logger = fallbackLogger): GetUserHandler {
+  return async (event, context) => {
+    const started = performance.now();
+    const requestId = event.requestContext?.requestId || context?.awsRequestId || randomUUID();
+    let logger = logOnFailure;
+    try {
+      const deps = dependencies();
+      logger = deps.logger;
+      if (context) logger.addContext(context);
+      logger.appendKeys({ requestId });
+
+      const id = checkUserId(event.pathParameters?.id);
+      if (!id.ok) {
+        logger.info('request rejected', { status: 400, problem: id.problem, durationMs: elapsed(started) });
+        return errorResponse(400, 'INVALID_USER_ID', id.problem, requestId);
+      }
+      const result = await deps.getUser(id.id);
+      const response = toResponse(result, id.id, requestId);
+      logger.info('request completed', {
+        status: response.statusCode,
+        userId: id.id,
+        result: result.kind,
+        ...('ageSeconds' in result ? { ageSeconds: result.ageSeconds } : {}),
+        circuit: result.call.circuit,
+        state: result.call.state,
+        outcome: result.call.outcome,
+        latencyMs: result.call.latencyMs,
+        ...(result.call.error ? { callError: result.call.error } : {}),
+        durationMs: elapsed(started),
+      });
+      return response;
+    } catch (error) {
+      logger.error('request failed unexpectedly', { requestId, status: 500, error: errorSummary(error), stack: (error as Error)?.stack });
+      return errorResponse(500, 'INTERNAL_ERROR', `An unexpected error occurred; quote request id ${requestId}.`, requestId);
+    } finally {
+      logger.resetKeys();
+    }
+  };
+}
+
+function toResponse(result: GetUserResult, id: string, requestId: string): HttpResponse {
+  switch (result.kind) {
+    case 'fresh':
+      return freshUserResponse(result.user, requestId);
+    case 'cached':
+      return cachedUserResponse(result.user, result.ageSeconds, requestId);
+    case 'notFound':
+      return errorResponse(404, 'USER_NOT_FOUND', `No user with id "${id}".`, requestId);
+    case 'unavailable': {
+      const seconds = retryAfterSeconds(result.retryAfterMs);
+      return errorResponse(
+        503,
+        'DIRECTORY_UNAVAILABLE',
+        `The user directory is unavailable and no cached copy of this user exists; retry in ${seconds} s.`,
+        requestId,
+        { 'retry-after': String(seconds) },
+      );
+    }
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+export const handler: GetUserHandler = createHandler(getContainer);

@@ -1,0 +1,180 @@
+/**
+ * One OS process of the outage scenario: several concurrent callers, each looping over calls to the downstream
+ * through this process's own guard (no breaker, the naive one, or ours). Driven entirely by IPC (protocol.ts).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CircuitOpenError } from '../../src/breaker/errors';
+import { epochNow } from '../clock';
+import { fetchUser } from '../downstreamCall';
+import { localClient } from '../dynamo';
+import { countRequests, diffCounts, type RequestCounter, type RequestCounts } from '../requestCounter';
+import { createGuard, type Guard, type VariantSpec } from '../variants';
+import type { CountReport, FromWorker, ToWorker, WorkerReport, WorkerSetup } from './protocol';
+
+const send = (message: FromWorker): void => {
+  process.send?.(message);
+};
+
+/** Which call a breaker event belongs to: events fire in the async context of the execute() that caused them. */
+const currentCall = new AsyncLocalStorage<string>();
+
+interface Run {
+  workerIndex: number;
+  setup: WorkerSetup;
+  client: DynamoDBClient;
+  counter: RequestCounter;
+  guard: Guard;
+  report: WorkerReport;
+  running: boolean;
+  callers: Promise<void>[];
+  countsAtDeath?: RequestCounts;
+  countsAtHeal?: RequestCounts;
+  nextCall: number;
+}
+
+let run: Run | undefined;
+
+function configure(message: Extract<ToWorker, { type: 'configure' }>): void {
+  if (run) {
+    run.guard.dispose();
+    run.client.destroy();
+  }
+  const client = localClient(message.setup.dynamoEndpoint);
+  const report: WorkerReport = {
+    workerIndex: message.workerIndex,
+    calls: 0,
+    successes: 0,
+    failures: 0,
+    rejections: 0,
+    dynamoDuringOutage: {},
+    dynamoTotal: {},
+    trialCallIds: [],
+    unattributedTrials: 0,
+  };
+  run = {
+    workerIndex: message.workerIndex,
+    setup: message.setup,
+    client,
+    counter: countRequests(client),
+    guard: guardFor(message.spec, client, message.setup.tableName, report),
+    report,
+    running: false,
+    callers: [],
+    nextCall: 0,
+  };
+  send({ type: 'ready', workerIndex: message.workerIndex });
+}
+
+function guardFor(spec: VariantSpec, client: DynamoDBClient, tableName: string, report: WorkerReport): Guard {
+  return createGuard(spec, client, tableName, {
+    onCallCompleted: (admittedIn) => {
+      if (admittedIn !== 'HALF_OPEN') return;
+      const callId = currentCall.getStore();
+      if (callId === undefined) report.unattributedTrials += 1;
+      else report.trialCallIds.push(callId);
+    },
+  });
+}
+
+async function callerLoop(current: Run): Promise<void> {
+  const deadline = epochNow() + current.setup.maxRunMs;
+  while (current.running && epochNow() < deadline) {
+    const callId = `${current.workerIndex}-${current.nextCall++}`;
+    current.report.calls += 1;
+    try {
+      await currentCall.run(callId, () =>
+        current.guard.call((signal) => fetchUser(current.setup.downstreamUrl, 'demo-1', signal, callId)),
+      );
+      current.report.successes += 1;
+    } catch (error) {
+      if (error instanceof CircuitOpenError) {
+        current.report.rejections += 1;
+        if (current.report.firstRejectionAt === undefined) {
+          current.report.firstRejectionAt = epochNow();
+          send({ type: 'firstRejection', workerIndex: current.workerIndex, at: current.report.firstRejectionAt });
+        }
+      } else {
+        current.report.failures += 1;
+      }
+    }
+    if (current.setup.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, current.setup.thinkMs));
+  }
+}
+
+async function stop(current: Run): Promise<void> {
+  current.running = false;
+  await Promise.all(current.callers);
+  const total = current.counter.counts();
+  current.report.dynamoTotal = total;
+  current.report.dynamoDuringOutage = diffCounts(current.countsAtHeal ?? total, current.countsAtDeath ?? total);
+  send({ type: 'report', report: current.report });
+}
+
+/**
+ * Every caller makes exactly `callsPerCaller` calls against the dead downstream, with no pause, through a fresh
+ * guard whose threshold is out of reach: every failure must end up in the state item.
+ */
+async function countFailures(current: Run, spec: VariantSpec, callsPerCaller: number): Promise<void> {
+  current.guard.dispose();
+  const report: CountReport = { workerIndex: current.workerIndex, observedFailures: 0, rejections: 0, otherErrors: 0, dynamoRequests: {} };
+  const guard = createGuard(spec, current.client, current.setup.tableName);
+  const before = current.counter.counts();
+  const caller = async (): Promise<void> => {
+    for (let i = 0; i < callsPerCaller; i += 1) {
+      try {
+        await guard.call((signal) => fetchUser(current.setup.downstreamUrl, 'demo-1', signal));
+        report.otherErrors += 1; // the downstream is down: a success means the scenario is broken
+      } catch (error) {
+        if (error instanceof CircuitOpenError) report.rejections += 1;
+        else report.observedFailures += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: current.setup.callers }, caller));
+  report.dynamoRequests = diffCounts(current.counter.counts(), before);
+  guard.dispose();
+  send({ type: 'countReport', report });
+}
+
+function handle(message: ToWorker): void {
+  if (message.type === 'configure') return configure(message);
+  if (message.type === 'exit') {
+    run?.client.destroy();
+    process.exit(0);
+  }
+  const current = run;
+  if (!current) throw new Error(`'${message.type}' before 'configure'`);
+  switch (message.type) {
+    case 'start':
+      current.running = true;
+      current.callers = Array.from({ length: current.setup.callers }, () => callerLoop(current));
+      return;
+    case 'downstreamDied':
+      current.countsAtDeath = current.counter.counts();
+      return;
+    case 'downstreamHealed':
+      current.countsAtHeal = current.counter.counts();
+      return;
+    case 'stop':
+      void stop(current).catch(fail);
+      return;
+    case 'countFailures':
+      void countFailures(current, message.spec, message.callsPerCaller).catch(fail);
+      return;
+  }
+}
+
+function fail(error: unknown): void {
+  send({ type: 'failed', workerIndex: run?.workerIndex ?? -1, message: error instanceof Error ? error.stack ?? error.message : String(error) });
+}
+
+process.on('message', (message: ToWorker) => {
+  try {
+    handle(message);
+  } catch (error) {
+    fail(error);
+  }
+});
+// An orphaned worker (the bench died) must not keep running.
+process.on('disconnect', () => process.exit(1));

@@ -1,0 +1,13 @@
+export { CircuitBreaker } from './CircuitBreaker';
+export { DynamoDBStateStore } from './store/DynamoDBStateStore';
+export type { DynamoDBStateStoreOptions } from './store/DynamoDBStateStore';
+export { MemoryStateStore } from './store/MemoryStateStore';
+export { CircuitOpenError, CallTimeoutError, BreakerConfigError, StateStoreError, StoreTimeoutError } from './errors';
+export { FailureCountPolicy } from './FailureCountPolicy';
+export { DEFAULTS as BREAKER_DEFAULTS } from './options';
+export type { CircuitBreakerOptions } from './options';
+export type { CircuitSnapshot } from './transitions';
+export type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
+export type { StateStore, StoreRequestOptions, WriteOutcome } from './store/StateStore';
+export type { OpeningPolicy, CountedOutcome } from './OpeningPolicy';
+export type { CircuitRecord } from './state';

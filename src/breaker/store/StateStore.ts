@@ -1,0 +1,77 @@
+/**
+ * The atomic operations the breaker needs from wherever the shared state lives. Each one is a single conditional
+ * write (or a strongly consistent read), so both stores give identical semantics under any interleaving of instances.
+ *
+ * Every write answers with the item as it now is: on success the item after the write, on a failed condition the
+ * item that made it fail (read strongly consistently). So an instance that loses a race learns the winner's state.
+ */
+import type { CircuitStateName } from '../events';
+import type { CircuitRecord, PermitLease } from '../state';
+
+/** Per-request settings from the breaker: the store must give up when `abortSignal` fires. */
+export interface StoreRequestOptions {
+  abortSignal: AbortSignal;
+}
+
+/** What a transition leaves: a version (null = the item has no valid version) and, for a well-formed item, its state. */
+export interface VersionGuard {
+  version: number | null;
+  state?: CircuitStateName;
+}
+
+export interface WriteOutcome {
+  /** false when the write's condition failed: someone else changed the state first. */
+  applied: boolean;
+  record: CircuitRecord;
+}
+
+export interface RecordCountRequest {
+  /** The counter to ADD 1 to (from the opening policy). */
+  counter: string;
+  /** Counters to REMOVE in the same write (out of the window); never `counter`. */
+  staleCounters: string[];
+  now: number;
+}
+
+export interface TransitionRequest {
+  from: VersionGuard;
+  to: CircuitStateName;
+  /** The version the item gets; always greater than `from.version`. */
+  version: number;
+  /** Set when `to` is OPEN; removed otherwise. */
+  openUntil?: number;
+  backoffStep: number;
+  /** p_* / f_* / s_* attributes to remove (trialSuccesses is always reset to 0). */
+  remove: string[];
+  /** A trial permit taken in the same write (the first prober's OPEN -> HALF_OPEN). Not in `remove`. */
+  permit?: PermitLease;
+  now: number;
+}
+
+export interface AcquirePermitRequest {
+  /** The HALF_OPEN version the permit belongs to. */
+  version: number;
+  permit: PermitLease;
+  now: number;
+}
+
+export interface PermitRef {
+  version: number;
+  slot: number;
+  token: string;
+}
+
+export interface StateStore {
+  /** Strongly consistent read of the circuit's item. */
+  read(circuit: string, options: StoreRequestOptions): Promise<CircuitRecord>;
+  /** ADD 1 to a counter, if the circuit counts outcomes (closed, disabled, or no valid state yet). */
+  recordCount(circuit: string, request: RecordCountRequest, options: StoreRequestOptions): Promise<WriteOutcome>;
+  /** Move to a new state, if the item is still at `from`. */
+  transition(circuit: string, request: TransitionRequest, options: StoreRequestOptions): Promise<WriteOutcome>;
+  /** Take a half-open trial slot, if the circuit is half-open at `version` and the slot is free or its lease expired. */
+  acquirePermit(circuit: string, request: AcquirePermitRequest, options: StoreRequestOptions): Promise<WriteOutcome>;
+  /** Give a slot back, if it still holds this token. */
+  releasePermit(circuit: string, permit: PermitRef, options: StoreRequestOptions): Promise<WriteOutcome>;
+  /** ADD 1 to trialSuccesses and free the slot, if still half-open at `version` and the slot still holds this token. */
+  recordTrialSuccess(circuit: string, permit: PermitRef, options: StoreRequestOptions): Promise<WriteOutcome>;
+}

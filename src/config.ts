@@ -1,0 +1,206 @@
+/**
+ * The GetUser function's environment, parsed and validated once per container.
+ * Every problem names the variable at fault. Breaker options are only checked for type here; their ranges are
+ * the breaker's business (it validates them again when constructed, with its own error naming the option).
+ */
+import { BREAKER_DEFAULTS } from './breaker';
+
+/** The breaker options that come from the environment (unset ones fall back to the breaker's defaults). */
+export interface BreakerEnvOptions {
+  name: string;
+  failureThreshold?: number;
+  windowMs?: number;
+  timeoutMs?: number;
+  slowCallMs?: number;
+  openMs?: number;
+  maxOpenMs?: number;
+  backoffMultiplier?: number;
+  halfOpenMaxCalls?: number;
+  halfOpenSuccessThreshold?: number;
+  stateCacheMs?: number;
+  storeTimeoutMs?: number;
+  onStoreError?: 'allow' | 'deny';
+}
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export interface GetUserConfig {
+  usersTableName: string;
+  /** Informational only (the template passes it); never used to build requests. */
+  usersTableArn?: string;
+  breakerTableName: string;
+  /** Base URL of the user directory without a trailing slash, e.g. http://127.0.0.1:4010 */
+  userDirectoryUrl: string;
+  breaker: BreakerEnvOptions;
+  /** Budget for one Users table read or write, in ms. */
+  usersTableTimeoutMs: number;
+  /** Local runs only: where DynamoDB lives (absent in AWS). */
+  dynamodbEndpoint?: string;
+  logLevel: LogLevelName;
+  serviceName: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    /** The environment variable at fault. */
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`invalid configuration: ${variable} ${message}`);
+  }
+}
+
+export const DEFAULT_USERS_TABLE_TIMEOUT_MS = 500;
+/** The function's 6 s timeout minus a second for cold start, logging and the response. */
+export const REQUEST_BUDGET_MS = 5000;
+/** Breaker store requests on one request's path: the state read before the call and the outcome write after it. */
+const STORE_REQUESTS_PER_CALL = 2;
+export const DEFAULT_BREAKER_NAME = 'user-directory';
+export const DEFAULT_SERVICE_NAME = 'simple-web-service';
+
+type Env = Record<string, string | undefined>;
+
+/** Parses and validates the GetUser environment; throws a ConfigError naming the first variable at fault. */
+export function loadConfig(env: Env = process.env): GetUserConfig {
+  const usersTableArn = optionalString(env, 'TABLE_ARN');
+  const dynamodbEndpoint = optionalHttpUrl(env, 'DYNAMODB_ENDPOINT');
+  const config: GetUserConfig = {
+    usersTableName: tableName(env, 'TABLE_NAME'),
+    ...(usersTableArn === undefined ? {} : { usersTableArn }),
+    breakerTableName: tableName(env, 'BREAKER_TABLE_NAME'),
+    userDirectoryUrl: requiredHttpUrl(env, 'USER_DIRECTORY_URL').replace(/\/+$/, ''),
+    breaker: breakerOptions(env),
+    usersTableTimeoutMs: optionalInteger(env, 'USERS_TABLE_TIMEOUT_MS', 1) ?? DEFAULT_USERS_TABLE_TIMEOUT_MS,
+    ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }),
+    logLevel: logLevel(env),
+    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME') ?? DEFAULT_SERVICE_NAME,
+  };
+  checkTimeBudget(config);
+  return config;
+}
+
+/**
+ * The slowest request waits for the directory call, the breaker's store requests (each may be attempted
+ * storeMaxAttempts times) and one Users table call (counted twice for margin). That must fit the function's timeout,
+ * or Lambda kills a request that the code would still have answered.
+ */
+export function worstCaseRequestMs(config: Pick<GetUserConfig, 'breaker' | 'usersTableTimeoutMs'>): number {
+  const callTimeoutMs = config.breaker.timeoutMs ?? BREAKER_DEFAULTS.timeoutMs;
+  const storeTimeoutMs = config.breaker.storeTimeoutMs ?? BREAKER_DEFAULTS.storeTimeoutMs;
+  const storeAttempts = STORE_REQUESTS_PER_CALL * BREAKER_DEFAULTS.storeMaxAttempts;
+  return callTimeoutMs + storeTimeoutMs * storeAttempts + config.usersTableTimeoutMs * 2;
+}
+
+function checkTimeBudget(config: GetUserConfig): void {
+  const worstCase = worstCaseRequestMs(config);
+  if (worstCase > REQUEST_BUDGET_MS) {
+    throw new ConfigError(
+      'BREAKER_TIMEOUT_MS',
+      `+ ${STORE_REQUESTS_PER_CALL * BREAKER_DEFAULTS.storeMaxAttempts} x BREAKER_STORE_TIMEOUT_MS + 2 x USERS_TABLE_TIMEOUT_MS ` +
+        `is ${worstCase} ms, over the ${REQUEST_BUDGET_MS} ms a request may take (the function times out at 6 s); lower them`,
+    );
+  }
+}
+
+function breakerOptions(env: Env): BreakerEnvOptions {
+  const integers = {
+    failureThreshold: 'BREAKER_FAILURE_THRESHOLD',
+    windowMs: 'BREAKER_WINDOW_MS',
+    timeoutMs: 'BREAKER_TIMEOUT_MS',
+    slowCallMs: 'BREAKER_SLOW_CALL_MS',
+    openMs: 'BREAKER_OPEN_MS',
+    maxOpenMs: 'BREAKER_MAX_OPEN_MS',
+    halfOpenMaxCalls: 'BREAKER_HALF_OPEN_MAX_CALLS',
+    halfOpenSuccessThreshold: 'BREAKER_HALF_OPEN_SUCCESS_THRESHOLD',
+    stateCacheMs: 'BREAKER_STATE_CACHE_MS',
+    storeTimeoutMs: 'BREAKER_STORE_TIMEOUT_MS',
+  } as const;
+  const options: BreakerEnvOptions = { name: optionalString(env, 'BREAKER_NAME') ?? DEFAULT_BREAKER_NAME };
+  for (const [option, variable] of Object.entries(integers) as [keyof typeof integers, string][]) {
+    const value = optionalInteger(env, variable, 0);
+    if (value !== undefined) options[option] = value;
+  }
+  const multiplier = optionalNumber(env, 'BREAKER_BACKOFF_MULTIPLIER');
+  if (multiplier !== undefined) options.backoffMultiplier = multiplier;
+  const onStoreError = optionalString(env, 'BREAKER_ON_STORE_ERROR');
+  if (onStoreError !== undefined) {
+    if (onStoreError !== 'allow' && onStoreError !== 'deny') {
+      throw new ConfigError('BREAKER_ON_STORE_ERROR', `must be "allow" or "deny", got "${onStoreError}"`);
+    }
+    options.onStoreError = onStoreError;
+  }
+  return options;
+}
+
+function optionalString(env: Env, variable: string): string | undefined {
+  const value = env[variable]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function requiredString(env: Env, variable: string): string {
+  const value = optionalString(env, variable);
+  if (value === undefined) throw new ConfigError(variable, 'is required but not set');
+  return value;
+}
+
+function tableName(env: Env, variable: string): string {
+  const value = requiredString(env, variable);
+  // DynamoDB's own rule; serverless-offline turns an unresolved `!Ref` into "[object Object]", which this catches.
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
+    throw new ConfigError(variable, `must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got "${value}"`);
+  }
+  return value;
+}
+
+function requiredHttpUrl(env: Env, variable: string): string {
+  return httpUrl(variable, requiredString(env, variable));
+}
+
+function optionalHttpUrl(env: Env, variable: string): string | undefined {
+  const value = optionalString(env, variable);
+  return value === undefined ? undefined : httpUrl(variable, value);
+}
+
+function httpUrl(variable: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(variable, `must be an absolute http(s) URL, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(variable, `must use http or https, got "${url.protocol}"`);
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(variable, 'must not carry a query, fragment or credentials');
+  }
+  return value;
+}
+
+function optionalInteger(env: Env, variable: string, min: number): number | undefined {
+  const value = optionalString(env, variable);
+  if (value === undefined) return undefined;
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min) {
+    throw new ConfigError(variable, `must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got "${value}"`);
+  }
+  return parsed;
+}
+
+function optionalNumber(env: Env, variable: string): number | undefined {
+  const value = optionalString(env, variable);
+  if (value === undefined) return undefined;
+  const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(parsed)) throw new ConfigError(variable, `must be a non-negative number, got "${value}"`);
+  return parsed;
+}
+
+function logLevel(env: Env): LogLevelName {
+  const value = (optionalString(env, 'LOG_LEVEL') ?? 'INFO').toUpperCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return value as LogLevelName;
+}

@@ -1,0 +1,108 @@
+/**
+ * The objects one Lambda container keeps across invocations: SDK clients, the breaker, the logger, the use case.
+ * Created lazily on the first request (so a bad configuration becomes a logged 500, not a crash loop) and then reused.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { CircuitBreaker, DynamoDBStateStore, type CircuitBreakerOptions, type StateStore } from '../breaker';
+import { loadConfig, DEFAULT_SERVICE_NAME, type GetUserConfig } from '../config';
+import { BreakerCallObserver } from '../observability/breakerCallObserver';
+import { logBreakerEvent } from '../observability/breakerEventLog';
+import { createLogger } from '../observability/logger';
+import { createTracing, type Tracing } from '../observability/tracer';
+import { countsAsDirectoryFailure, createDirectoryClient } from '../users/directoryClient';
+import { createGetUser, type GetUser } from '../users/getUser';
+import { createUsersRepository } from '../users/usersRepository';
+
+export interface Container {
+  config: GetUserConfig;
+  logger: Logger;
+  breaker: CircuitBreaker;
+  getUser: GetUser;
+  /** Releases sockets (tests and local runs; Lambda just freezes the container). */
+  destroy(): void;
+}
+
+/** Test and local-run seams: replace a part, keep the rest of the wiring real. */
+export interface ContainerOverrides {
+  logger?: Logger;
+  tracing?: Tracing;
+  /** Client for the Users table. */
+  usersClient?: DynamoDBClient;
+  /** Client for the breaker's state table (e.g. one pointed at a port that never answers). */
+  breakerClient?: DynamoDBClient;
+  /** Replaces the DynamoDB state store altogether (e.g. a MemoryStateStore). */
+  breakerStore?: StateStore;
+  /** Breaker options on top of the configured ones (e.g. an injected `now`). */
+  breakerOptions?: Partial<CircuitBreakerOptions>;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export function createContainer(config: GetUserConfig, overrides: ContainerOverrides = {}): Container {
+  const logger = overrides.logger ?? createLogger(config);
+  const tracing = overrides.tracing ?? createTracing(config.serviceName);
+  const now = overrides.now ?? Date.now;
+  const ownClients: DynamoDBClient[] = [];
+  const client = (given: DynamoDBClient | undefined, extra: DynamoDBClientConfig = {}): DynamoDBClient => {
+    if (given) return given;
+    const created = tracing.captureAWSv3Client(new DynamoDBClient({ ...dynamoDBClientConfig(config), ...extra }));
+    ownClients.push(created);
+    return created;
+  };
+
+  const store =
+    overrides.breakerStore ??
+    new DynamoDBStateStore({
+      tableName: config.breakerTableName,
+      // The breaker retries within its own budget (storeTimeoutMs x storeMaxAttempts); SDK retries would hide inside it.
+      client: client(overrides.breakerClient, { maxAttempts: 1 }),
+    });
+  const breaker = new CircuitBreaker({
+    ...config.breaker,
+    store,
+    isFailure: countsAsDirectoryFailure,
+    now,
+    ...overrides.breakerOptions,
+  });
+  breaker.onEvent((event) => logBreakerEvent(logger, event));
+  const observer = new BreakerCallObserver((listener) => breaker.onEvent(listener));
+
+  const getUser = createGetUser({
+    circuit: config.breaker.name,
+    breaker,
+    observer,
+    directory: createDirectoryClient({ baseUrl: config.userDirectoryUrl, ...(overrides.fetch ? { fetch: overrides.fetch } : {}) }),
+    users: createUsersRepository({
+      client: client(overrides.usersClient),
+      tableName: config.usersTableName,
+      timeoutMs: config.usersTableTimeoutMs,
+      logger,
+    }),
+    tracing,
+    now,
+  });
+
+  return { config, logger, breaker, getUser, destroy: () => ownClients.forEach((created) => created.destroy()) };
+}
+
+/** In AWS the SDK finds region and credentials itself; locally DYNAMODB_ENDPOINT points at dynalite, which takes any. */
+function dynamoDBClientConfig(config: GetUserConfig): DynamoDBClientConfig {
+  if (config.dynamodbEndpoint === undefined) return {};
+  return {
+    endpoint: config.dynamodbEndpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+}
+
+let current: Container | undefined;
+
+/** The container of this Lambda execution environment, created on first use. */
+export function getContainer(): Container {
+  current ??= createContainer(loadConfig());
+  return current;
+}
+
+/** Logs a request when the container could not be built (its configuration is invalid). */
+export const fallbackLogger: Logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME, logLevel: 'INFO' });

@@ -1,0 +1,104 @@
+/**
+ * The GetUser use case: the directory through the breaker, the Users table as the fallback.
+ * Knows nothing of Lambda or HTTP; the handler maps its result to a response.
+ */
+import { CallTimeoutError, CircuitOpenError } from '../breaker/errors';
+import type { BreakerCallObserver, BreakerCallOutcome } from '../observability/breakerCallObserver';
+import { errorSummary } from '../observability/logger';
+import type { Tracing } from '../observability/tracer';
+import { DirectoryRejectedError, type DirectoryAnswer, type DirectoryClient } from './directoryClient';
+import { toPublicUser, type User } from './user';
+import type { UsersRepository } from './usersRepository';
+
+/** What the use case needs of the breaker. */
+export interface ProtectedCaller {
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+/** How the directory call went, for the request's log line. */
+export interface CallReport {
+  circuit: string;
+  outcome: BreakerCallOutcome;
+  state?: string;
+  latencyMs: number;
+  error?: { name: string; message: string };
+}
+
+export type GetUserResult =
+  | { kind: 'fresh'; user: User; call: CallReport }
+  | { kind: 'cached'; user: User; fetchedAt: number; ageSeconds: number; call: CallReport }
+  | { kind: 'notFound'; call: CallReport }
+  | { kind: 'unavailable'; retryAfterMs: number; call: CallReport };
+
+export type GetUser = (id: string) => Promise<GetUserResult>;
+
+export interface GetUserDependencies {
+  circuit: string;
+  breaker: ProtectedCaller;
+  observer: BreakerCallObserver;
+  directory: DirectoryClient;
+  users: UsersRepository;
+  tracing: Tracing;
+  now: () => number;
+}
+
+/**
+ * When a call failed without opening the circuit, there is no open period to point at: the next request may well
+ * succeed, so callers are told to come back soon.
+ */
+export const FAILED_CALL_RETRY_AFTER_MS = 1000;
+
+/** `id` must already be valid (see checkUserId). */
+export function createGetUser(deps: GetUserDependencies): GetUser {
+  const { circuit, breaker, observer, directory, users, tracing, now } = deps;
+
+  return async (id) => {
+    const call = await tracing.inSubsegment('user-directory', async (span) => {
+      const observed = await observer.observe(() => breaker.execute((signal) => directory.getUser(id, signal)));
+      span.annotate('circuit', circuit);
+      span.annotate('breaker_state', observed.state ?? 'unknown');
+      span.annotate('breaker_outcome', observed.outcome ?? outcomeOf(observed.settled));
+      if (!observed.settled.ok) span.recordError(observed.settled.error);
+      return observed;
+    });
+    const report: CallReport = {
+      circuit,
+      outcome: call.outcome ?? outcomeOf(call.settled),
+      ...(call.state === undefined ? {} : { state: call.state }),
+      latencyMs: call.latencyMs,
+      ...(call.settled.ok ? {} : { error: errorSummary(call.settled.error) }),
+    };
+
+    if (call.settled.ok) {
+      const answer = call.settled.value;
+      // The directory is the authority: a user it no longer knows is gone, whatever copy the table still holds.
+      if (answer.kind === 'notFound') return { kind: 'notFound', call: report };
+      await users.save({ ...answer.user, fetchedAt: now() });
+      return { kind: 'fresh', user: answer.user, call: report };
+    }
+
+    // Open circuit or failed call (an ignored one too: the directory refused this request but our copy is good).
+    const cached = await users.find(id);
+    if (cached !== undefined) {
+      const ageSeconds = Math.max(0, Math.floor((now() - cached.fetchedAt) / 1000));
+      return { kind: 'cached', user: toPublicUser(cached), fetchedAt: cached.fetchedAt, ageSeconds, call: report };
+    }
+    return { kind: 'unavailable', retryAfterMs: retryAfterMs(call.settled.error, call.openUntil, now()), call: report };
+  };
+}
+
+function retryAfterMs(error: unknown, openUntil: number | undefined, now: number): number {
+  if (error instanceof CircuitOpenError) return error.retryAfterMs;
+  // This very call's failure opened the circuit: nothing will be tried before the open period ends.
+  if (openUntil !== undefined) return Math.max(0, openUntil - now);
+  return FAILED_CALL_RETRY_AFTER_MS;
+}
+
+/** The outcome when no breaker event was seen for the call. */
+function outcomeOf(settled: { ok: true; value: DirectoryAnswer } | { ok: false; error: unknown }): BreakerCallOutcome {
+  if (settled.ok) return 'success';
+  if (settled.error instanceof CircuitOpenError) return 'rejected';
+  if (settled.error instanceof DirectoryRejectedError) return 'ignored';
+  if (settled.error instanceof CallTimeoutError) return 'timeout';
+  return 'failure';
+}

@@ -1,0 +1,181 @@
+/**
+ * Packages the service for dev and prod exactly as CI and a deploy do (`sls package`), with no AWS credentials
+ * and an empty HOME, and checks the CloudFormation that would be deployed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../../src/config';
+import { zipEntries } from './zipEntries';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
+const STAGES = ['dev', 'prod'] as const;
+type Stage = (typeof STAGES)[number];
+
+interface Packaged {
+  output: string;
+  directory: string;
+  template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  state: { service: { provider: { stackName: string } } };
+}
+
+interface Statement {
+  Effect: string;
+  Action: string[];
+  Resource: unknown;
+}
+
+const workRoot = mkdtempSync(path.join(os.tmpdir(), 'sls-package-'));
+const packaged = {} as Record<Stage, Packaged>;
+
+async function packageStage(stage: Stage): Promise<Packaged> {
+  const directory = path.join(workRoot, stage);
+  const home = path.join(workRoot, `home-${stage}`);
+  // Only what a machine with no AWS account has: no AWS_* variables, a HOME without ~/.aws.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', stage, '--package', directory],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...env, HOME: home, ESBUILD_WORK_FOLDER: path.join('.esbuild', `package-test-${process.pid}-${stage}`) },
+      maxBuffer: 10 * 1024 * 1024,
+    },
+  );
+  const read = (file: string): unknown => JSON.parse(readFileSync(path.join(directory, file), 'utf8'));
+  return {
+    output: stdout + stderr,
+    directory,
+    template: read('cloudformation-template-update-stack.json') as Packaged['template'],
+    state: read('serverless-state.json') as Packaged['state'],
+  };
+}
+
+beforeAll(async () => {
+  // One after the other: serverless-esbuild passes each zip through the project's own .serverless/ folder,
+  // which two packaging runs at once would share.
+  for (const stage of STAGES) packaged[stage] = await packageStage(stage);
+}, 120_000);
+
+afterAll(() => {
+  rmSync(workRoot, { recursive: true, force: true });
+  for (const stage of STAGES) rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-${stage}`), { recursive: true, force: true });
+});
+
+const resource = (stage: Stage, logicalId: string) => {
+  const found = packaged[stage].template.Resources[logicalId];
+  if (!found) throw new Error(`the ${stage} template has no ${logicalId}`);
+  return found.Properties;
+};
+const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const roleStatements = (stage: Stage): Statement[] => {
+  const policies = resource(stage, 'GetUserIamRoleLambdaExecution').Policies as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+};
+
+describe.each(STAGES)('the %s package', (stage) => {
+  it('is built with no configuration warnings', () => {
+    expect(packaged[stage].output).toContain(`Packaging simple-web-service for stage ${stage}`);
+    expect(packaged[stage].output).not.toMatch(/warning/i);
+  });
+
+  it('holds GetUser bundled into one JavaScript file with its source map', () => {
+    const entries = zipEntries(path.join(packaged[stage].directory, 'GetUser.zip'));
+    expect(entries.sort()).toEqual(['src/handlers/getUser.js', 'src/handlers/getUser.js.map']);
+  });
+
+  it('runs GetUser on nodejs22.x with X-Ray tracing, 1024 MB and 6 s, behind GET /user/{id} (payload 2.0)', () => {
+    const fn = resource(stage, 'GetUserLambdaFunction');
+    expect(fn).toMatchObject({
+      Handler: 'src/handlers/getUser.handler',
+      Runtime: 'nodejs22.x',
+      MemorySize: 1024,
+      Timeout: 6,
+      TracingConfig: { Mode: 'Active' },
+      Role: getAtt('GetUserIamRoleLambdaExecution'),
+    });
+    expect(resource(stage, 'HttpApiRouteGetUserIdVar').RouteKey).toBe('GET /user/{id}');
+    expect(resource(stage, 'HttpApiIntegrationGetUser').PayloadFormatVersion).toBe('2.0');
+    expect(resource(stage, 'HttpApi').CorsConfiguration).toBeDefined();
+  });
+
+  it('tells GetUser its tables and settings as plain strings, with no local-only endpoint', () => {
+    const { Variables } = resource(stage, 'GetUserLambdaFunction').Environment as { Variables: Record<string, unknown> };
+    expect(Variables).toMatchObject({
+      TABLE_NAME: resource(stage, 'Users').TableName,
+      TABLE_ARN: getAtt('Users'),
+      BREAKER_TABLE_NAME: resource(stage, 'CircuitBreakers').TableName,
+      USER_DIRECTORY_URL: expect.stringMatching(/^https:\/\//),
+      BREAKER_NAME: 'user-directory',
+      POWERTOOLS_SERVICE_NAME: 'simple-web-service',
+    });
+    for (const [name, value] of Object.entries(Variables)) {
+      if (name !== 'TABLE_ARN') expect([name, typeof value]).toEqual([name, 'string']);
+    }
+    expect(Variables).not.toHaveProperty('DYNAMODB_ENDPOINT');
+  });
+
+  it("sets an environment the function's own config parser accepts (types, ranges, the 6 s time budget)", () => {
+    const { Variables } = resource(stage, 'GetUserLambdaFunction').Environment as { Variables: Record<string, unknown> };
+    const env = { ...Variables, TABLE_ARN: `arn:aws:dynamodb:us-east-1:123456789012:table/${String(Variables.TABLE_NAME)}` } as Record<string, string>;
+    expect(loadConfig(env)).toMatchObject({
+      usersTableName: `simple-web-service-${stage}-users`,
+      breakerTableName: `simple-web-service-${stage}-circuit-breakers`,
+    });
+  });
+
+  it('keeps users and breaker state in two on-demand tables keyed by id', () => {
+    for (const table of ['Users', 'CircuitBreakers']) {
+      expect(resource(stage, table)).toMatchObject({
+        TableName: `simple-web-service-${stage}-${table === 'Users' ? 'users' : 'circuit-breakers'}`,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+    }
+    expect(resource(stage, 'Users').StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+  });
+
+  describe("GetUser's own role", () => {
+    it('is named per stage and is the role of every function in the stack', () => {
+      expect(resource(stage, 'GetUserIamRoleLambdaExecution').RoleName).toBe(`simple-web-service-${stage}-getuser-role`);
+      const functions = Object.values(packaged[stage].template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+      expect(functions.map((fn) => fn.Properties.Role)).toEqual([getAtt('GetUserIamRoleLambdaExecution')]);
+    });
+
+    it('grants exactly the DynamoDB actions the code performs, on exactly the two tables', () => {
+      const dynamodb = roleStatements(stage).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+      expect(dynamodb).toEqual([
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: getAtt('Users') },
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: getAtt('CircuitBreakers') },
+      ]);
+    });
+
+    it('grants "*" only for the X-Ray actions, and nothing beyond logs, DynamoDB and X-Ray', () => {
+      const statements = roleStatements(stage);
+      expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);
+      const wildcard = statements.filter((statement) => [statement.Resource].flat().includes('*'));
+      expect(wildcard).toEqual([{ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' }]);
+      const actions = statements.flatMap((statement) => statement.Action);
+      expect(actions.filter((action) => !/^(logs|dynamodb|xray):/.test(action))).toEqual([]);
+      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+      // Logs go to GetUser's own log group only.
+      const logs = statements.filter((statement) => statement.Action.some((action) => action.startsWith('logs:')));
+      expect(JSON.stringify(logs.map((statement) => statement.Resource))).toContain(`log-group:/aws/lambda/simple-web-service-${stage}-GetUser:`);
+    });
+  });
+});
+
+describe('dev and prod', () => {
+  it('are separate stacks with separate tables, roles and settings', () => {
+    const differs = (pick: (stage: Stage) => unknown) => expect(pick('dev')).not.toEqual(pick('prod'));
+    expect(packaged.dev.state.service.provider.stackName).toBe('simple-web-service-dev');
+    expect(packaged.prod.state.service.provider.stackName).toBe('simple-web-service-prod');
+    differs((stage) => resource(stage, 'Users').TableName);
+    differs((stage) => resource(stage, 'CircuitBreakers').TableName);
+    differs((stage) => resource(stage, 'GetUserIamRoleLambdaExecution').RoleName);
+    differs((stage) => (resource(stage, 'GetUserLambdaFunction').Environment as { Variables: Record<string, string> }).Variables.USER_DIRECTORY_URL);
+  });
+
+});

@@ -1,0 +1,123 @@
+import { ConfigError, loadConfig, worstCaseRequestMs } from '../../../src/config';
+
+const minimal = {
+  TABLE_NAME: 'simple-web-service-dev-users',
+  BREAKER_TABLE_NAME: 'simple-web-service-dev-circuit-breakers',
+  USER_DIRECTORY_URL: 'http://127.0.0.1:4010/',
+};
+
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies defaults and leaves unset breaker options to the breaker', () => {
+    expect(loadConfig(minimal)).toEqual({
+      usersTableName: 'simple-web-service-dev-users',
+      breakerTableName: 'simple-web-service-dev-circuit-breakers',
+      userDirectoryUrl: 'http://127.0.0.1:4010',
+      breaker: { name: 'user-directory' },
+      usersTableTimeoutMs: 500,
+      logLevel: 'INFO',
+      serviceName: 'simple-web-service',
+    });
+  });
+
+  it('reads every variable of the contract', () => {
+    const config = loadConfig({
+      ...minimal,
+      TABLE_ARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/simple-web-service-dev-users',
+      BREAKER_NAME: 'directory',
+      BREAKER_FAILURE_THRESHOLD: '5',
+      BREAKER_WINDOW_MS: '10000',
+      BREAKER_TIMEOUT_MS: '2000',
+      BREAKER_SLOW_CALL_MS: '1500',
+      BREAKER_OPEN_MS: '5000',
+      BREAKER_MAX_OPEN_MS: '60000',
+      BREAKER_BACKOFF_MULTIPLIER: '1.5',
+      BREAKER_HALF_OPEN_MAX_CALLS: '1',
+      BREAKER_HALF_OPEN_SUCCESS_THRESHOLD: '2',
+      BREAKER_STATE_CACHE_MS: '0',
+      BREAKER_STORE_TIMEOUT_MS: '300',
+      BREAKER_ON_STORE_ERROR: 'deny',
+      USERS_TABLE_TIMEOUT_MS: '400',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      LOG_LEVEL: 'debug',
+      POWERTOOLS_SERVICE_NAME: 'svc',
+    });
+    expect(config).toEqual({
+      usersTableName: 'simple-web-service-dev-users',
+      usersTableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/simple-web-service-dev-users',
+      breakerTableName: 'simple-web-service-dev-circuit-breakers',
+      userDirectoryUrl: 'http://127.0.0.1:4010',
+      breaker: {
+        name: 'directory',
+        failureThreshold: 5,
+        windowMs: 10000,
+        timeoutMs: 2000,
+        slowCallMs: 1500,
+        openMs: 5000,
+        maxOpenMs: 60000,
+        backoffMultiplier: 1.5,
+        halfOpenMaxCalls: 1,
+        halfOpenSuccessThreshold: 2,
+        stateCacheMs: 0,
+        storeTimeoutMs: 300,
+        onStoreError: 'deny',
+      },
+      usersTableTimeoutMs: 400,
+      dynamodbEndpoint: 'http://127.0.0.1:8000',
+      logLevel: 'DEBUG',
+      serviceName: 'svc',
+    });
+  });
+
+  it.each([
+    ['TABLE_NAME', { ...minimal, TABLE_NAME: undefined }, /TABLE_NAME is required/],
+    ['TABLE_NAME', { ...minimal, TABLE_NAME: '  ' }, /TABLE_NAME is required/],
+    ['TABLE_NAME', { ...minimal, TABLE_NAME: '[object Object]' }, /TABLE_NAME must be a DynamoDB table name.*"\[object Object\]"/],
+    ['TABLE_NAME', { ...minimal, TABLE_NAME: 'ab' }, /TABLE_NAME must be a DynamoDB table name/],
+    ['BREAKER_TABLE_NAME', { ...minimal, BREAKER_TABLE_NAME: undefined }, /BREAKER_TABLE_NAME is required/],
+    ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: undefined }, /USER_DIRECTORY_URL is required/],
+    ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: 'localhost:4010' }, /USER_DIRECTORY_URL must use http or https/],
+    ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: 'not a url' }, /USER_DIRECTORY_URL must be an absolute http\(s\) URL/],
+    ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: 'ftp://example.com' }, /USER_DIRECTORY_URL must use http or https/],
+    ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: 'http://example.com/?a=1' }, /must not carry a query/],
+    ['DYNAMODB_ENDPOINT', { ...minimal, DYNAMODB_ENDPOINT: 'nope' }, /DYNAMODB_ENDPOINT must be an absolute/],
+    ['BREAKER_TIMEOUT_MS', { ...minimal, BREAKER_TIMEOUT_MS: '2s' }, /BREAKER_TIMEOUT_MS must be a whole number, got "2s"/],
+    ['BREAKER_FAILURE_THRESHOLD', { ...minimal, BREAKER_FAILURE_THRESHOLD: '-1' }, /BREAKER_FAILURE_THRESHOLD must be a whole number/],
+    ['BREAKER_OPEN_MS', { ...minimal, BREAKER_OPEN_MS: '1.5' }, /BREAKER_OPEN_MS must be a whole number/],
+    ['BREAKER_BACKOFF_MULTIPLIER', { ...minimal, BREAKER_BACKOFF_MULTIPLIER: 'x2' }, /BREAKER_BACKOFF_MULTIPLIER must be a non-negative number/],
+    ['BREAKER_ON_STORE_ERROR', { ...minimal, BREAKER_ON_STORE_ERROR: 'ignore' }, /BREAKER_ON_STORE_ERROR must be "allow" or "deny", got "ignore"/],
+    ['USERS_TABLE_TIMEOUT_MS', { ...minimal, USERS_TABLE_TIMEOUT_MS: '0' }, /USERS_TABLE_TIMEOUT_MS must be a whole number of at least 1/],
+    ['LOG_LEVEL', { ...minimal, LOG_LEVEL: 'LOUD' }, /LOG_LEVEL must be one of/],
+  ])('names %s when it is wrong', (variable, env, message) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('the time budget', () => {
+  it('accepts the breaker defaults and the dev settings', () => {
+    expect(worstCaseRequestMs(loadConfig(minimal))).toBe(3000 + 4 * 250 + 2 * 500);
+    const dev = loadConfig({ ...minimal, BREAKER_TIMEOUT_MS: '2000', BREAKER_STORE_TIMEOUT_MS: '300', USERS_TABLE_TIMEOUT_MS: '500' });
+    expect(worstCaseRequestMs(dev)).toBe(2000 + 4 * 300 + 2 * 500);
+  });
+
+  it('rejects settings whose worst case would outlive the function, naming the variables and the sum', () => {
+    const error = configError({ ...minimal, BREAKER_TIMEOUT_MS: '4000', USERS_TABLE_TIMEOUT_MS: '400' });
+    expect(error.variable).toBe('BREAKER_TIMEOUT_MS');
+    expect(error.message).toMatch(/BREAKER_TIMEOUT_MS \+ 4 x BREAKER_STORE_TIMEOUT_MS \+ 2 x USERS_TABLE_TIMEOUT_MS is 5800 ms, over the 5000 ms/);
+  });
+
+  it('counts the Users table budget twice', () => {
+    expect(() => loadConfig({ ...minimal, BREAKER_TIMEOUT_MS: '1000', USERS_TABLE_TIMEOUT_MS: '1501' })).toThrow(/is 5002 ms/);
+  });
+});

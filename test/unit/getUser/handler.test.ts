@@ -1,0 +1,257 @@
+/**
+ * The GetUser handler with HTTP API v2 events, running the real use case and the real breaker (in-memory state),
+ * with a scripted directory and an in-memory Users table.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CircuitBreaker, MemoryStateStore } from '../../../src/breaker';
+import { createHandler, type GetUserHandler } from '../../../src/handlers/getUser';
+import { BreakerCallObserver } from '../../../src/observability/breakerCallObserver';
+import { logBreakerEvent } from '../../../src/observability/breakerEventLog';
+import { noTracing } from '../../../src/observability/tracer';
+import { countsAsDirectoryFailure, DirectoryRejectedError, DirectoryUnavailableError } from '../../../src/users/directoryClient';
+import { createGetUser } from '../../../src/users/getUser';
+import { captureOutput, type CapturedOutput } from '../../support/getUser/captureOutput';
+import { getUserEvent } from '../../support/getUser/events';
+import { fakeDirectory, fakeUsers, found, type FakeDirectory, type FakeUsers } from '../../support/getUser/fakes';
+
+const ada = { id: 'demo-1', name: 'Ada Lovelace', email: 'ada@example.com' };
+const grace = { id: 'demo-2', name: 'Grace Hopper', email: 'grace@example.com' };
+const T0 = 1_767_225_600_000;
+const OPEN_MS = 10_000;
+const TIMEOUT_MS = 200;
+
+interface World {
+  handler: GetUserHandler;
+  directory: FakeDirectory;
+  users: FakeUsers;
+  breaker: CircuitBreaker;
+  clock: { now: number };
+}
+
+function world(options: { getUser?: () => Promise<never> } = {}): World {
+  const clock = { now: T0 };
+  const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
+  const breaker = new CircuitBreaker({
+    name: 'user-directory',
+    store: new MemoryStateStore(),
+    failureThreshold: 2,
+    windowMs: 60_000,
+    timeoutMs: TIMEOUT_MS,
+    slowCallMs: TIMEOUT_MS,
+    openMs: OPEN_MS,
+    halfOpenMaxCalls: 1,
+    halfOpenSuccessThreshold: 1,
+    stateCacheMs: 0,
+    jitterRatio: 0,
+    isFailure: countsAsDirectoryFailure,
+    now: () => clock.now,
+  });
+  breaker.onEvent((event) => logBreakerEvent(logger, event));
+  const directory = fakeDirectory(found(ada));
+  const users = fakeUsers();
+  const getUser = createGetUser({
+    circuit: 'user-directory',
+    breaker,
+    observer: new BreakerCallObserver((listener) => breaker.onEvent(listener)),
+    directory,
+    users,
+    tracing: noTracing,
+    now: () => clock.now,
+  });
+  const handler = createHandler(() => ({ getUser: options.getUser ?? getUser, logger }));
+  return { handler, directory, users, breaker, clock };
+}
+
+function body(response: { body: string }): Record<string, unknown> {
+  return JSON.parse(response.body) as Record<string, unknown>;
+}
+
+function expectJsonError(response: { statusCode: number; headers: Record<string, string>; body: string }, status: number, code: string): void {
+  expect(response.statusCode).toBe(status);
+  expect(response.headers['content-type']).toBe('application/json');
+  expect(body(response)).toEqual({ error: { code, message: expect.any(String) } });
+}
+
+describe('GET /user/{id}', () => {
+  let output: CapturedOutput;
+  beforeEach(() => (output = captureOutput()));
+  afterEach(() => output.restore());
+
+  it('200 from the directory: the user as JSON, source and request id headers, and the copy stored', async () => {
+    const { handler, users, clock } = world();
+    const response = await handler(getUserEvent('demo-1', 'req-fresh'));
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toEqual({
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'x-request-id': 'req-fresh',
+      'x-user-source': 'directory',
+    });
+    expect(body(response)).toEqual(ada);
+    expect(users.items.get('demo-1')).toEqual({ ...ada, fetchedAt: clock.now });
+  });
+
+  it('logs one JSON line per request tying the request id to circuit, state, outcome and latency', async () => {
+    const { handler } = world();
+    await handler(getUserEvent('demo-1', 'req-log'));
+    const line = output.jsonLines().find((entry) => entry.message === 'request completed');
+    expect(line).toMatchObject({
+      requestId: 'req-log',
+      status: 200,
+      circuit: 'user-directory',
+      state: 'CLOSED',
+      outcome: 'success',
+      latencyMs: expect.any(Number),
+    });
+  });
+
+  it('404 when the directory does not know the id, even with an old copy in the table, and stores nothing', async () => {
+    const { handler, directory, users } = world();
+    users.items.set('gone', { id: 'gone', name: 'Gone', email: 'gone@example.com', fetchedAt: T0 - 1000 });
+    directory.script = { kind: 'notFound' };
+
+    const response = await handler(getUserEvent('gone'));
+    expectJsonError(response, 404, 'USER_NOT_FOUND');
+    expect(body(response)).toEqual({ error: { code: 'USER_NOT_FOUND', message: 'No user with id "gone".' } });
+    expect(users.reads).toEqual([]);
+  });
+
+  it("does not count the directory's 404 against the breaker", async () => {
+    const { handler, directory, breaker } = world();
+    directory.script = { kind: 'notFound' };
+    for (let i = 0; i < 5; i += 1) await handler(getUserEvent('nobody'));
+    expect((await breaker.getState()).state).toBe('CLOSED');
+    expect(directory.calls).toHaveLength(5);
+  });
+
+  describe('400 for an invalid id, which reaches neither the directory nor the table', () => {
+    it.each([
+      ['missing', undefined],
+      ['empty', ''],
+      ['too long', 'x'.repeat(129)],
+      ['a space', 'a b'],
+      ['path traversal', '../../etc/passwd'],
+      ['a dot segment', '..'],
+      ['unicode', 'j\u00f6rg'],
+      ['an emoji', '\u{1F600}'],
+      ['SQL', "1' OR '1'='1"],
+      ['SQL comment', 'a;--'],
+      ['NoSQL operator', '{"$gt":""}'],
+      ['NoSQL key', '$where'],
+      ['a NUL byte', 'a\u0000'],
+      ['CRLF injection', 'a\r\nx-evil: 1'],
+    ])('%s', async (_label, id) => {
+      const { handler, directory, users } = world();
+      const response = await handler(getUserEvent(id, 'req-bad'));
+      expectJsonError(response, 400, 'INVALID_USER_ID');
+      expect(response.headers['x-request-id']).toBe('req-bad');
+      expect(directory.calls).toEqual([]);
+      expect(users.reads).toEqual([]);
+      expect(users.items.size).toBe(0);
+    });
+
+    it('names the problem', async () => {
+      const { handler } = world();
+      expect(body(await handler(getUserEvent('x'.repeat(129))))).toEqual({
+        error: { code: 'INVALID_USER_ID', message: 'user id must be at most 128 characters long, got 129' },
+      });
+    });
+  });
+
+  it('200 from the cache, with its age, when the call fails and a copy exists', async () => {
+    const { handler, directory, users, clock } = world();
+    users.items.set('demo-1', { ...ada, fetchedAt: T0 - 90_500 });
+    directory.script = new DirectoryUnavailableError('status', 'user directory answered status 503', 503);
+
+    const response = await handler(getUserEvent('demo-1', 'req-cache'));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject({ 'content-type': 'application/json', 'x-user-source': 'cache', age: '90', 'x-request-id': 'req-cache' });
+    expect(body(response)).toEqual(ada);
+    expect(users.items.get('demo-1')?.fetchedAt).toBe(clock.now - 90_500);
+  });
+
+  it('503 with Retry-After when the call fails and there is no copy; no internal text leaks', async () => {
+    const { handler, directory } = world();
+    directory.script = new DirectoryUnavailableError('unreachable', 'user directory unreachable: fetch failed (ECONNREFUSED 10.0.0.7:4010)');
+
+    const response = await handler(getUserEvent('demo-3'));
+    expectJsonError(response, 503, 'DIRECTORY_UNAVAILABLE');
+    expect(response.headers['retry-after']).toBe('1');
+    expect(response.body).not.toMatch(/ECONNREFUSED|10\.0\.0\.7|Error|at /);
+  });
+
+  it('opens after the threshold; then answers from the cache or 503 without calling the directory', async () => {
+    const { handler, directory, users, breaker, clock } = world();
+    await handler(getUserEvent('demo-1')); // cache demo-1
+    directory.script = new DirectoryUnavailableError('status', 'user directory answered status 500', 500);
+    clock.now += 1000;
+
+    const failures = [await handler(getUserEvent('demo-1')), await handler(getUserEvent('demo-2'))];
+    expect(failures.map((response) => response.statusCode)).toEqual([200, 503]);
+    expect((await breaker.getState()).state).toBe('OPEN');
+    // The failure that opened the circuit already knows how long it stays open.
+    expect(failures[1].headers['retry-after']).toBe(String(OPEN_MS / 1000));
+    const callsWhenOpened = directory.calls.length;
+
+    clock.now += 2500;
+    const cached = await handler(getUserEvent('demo-1'));
+    expect(cached.statusCode).toBe(200);
+    expect(cached.headers).toMatchObject({ 'x-user-source': 'cache', age: '3' });
+
+    const uncached = await handler(getUserEvent('demo-2'));
+    expectJsonError(uncached, 503, 'DIRECTORY_UNAVAILABLE');
+    expect(uncached.headers['retry-after']).toBe(String(Math.ceil((OPEN_MS - 2500) / 1000)));
+    expect(directory.calls).toHaveLength(callsWhenOpened);
+    expect(users.items.has('demo-2')).toBe(false);
+
+    const line = output.jsonLines().filter((entry) => entry.message === 'request completed').pop();
+    expect(line).toMatchObject({ status: 503, outcome: 'rejected', state: 'OPEN' });
+    expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: 'circuit state changed', from: 'CLOSED', state: 'OPEN' }));
+  });
+
+  it('closes again after the open period when the trial call succeeds, and serves fresh data', async () => {
+    const { handler, directory, breaker, clock } = world();
+    directory.script = new DirectoryUnavailableError('status', 'down', 503);
+    await handler(getUserEvent('demo-1'));
+    await handler(getUserEvent('demo-1'));
+    expect((await breaker.getState()).state).toBe('OPEN');
+
+    directory.script = found(grace);
+    clock.now += OPEN_MS + 1;
+    const response = await handler(getUserEvent('demo-2'));
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-user-source']).toBe('directory');
+    expect(body(response)).toEqual(grace);
+    expect((await breaker.getState()).state).toBe('CLOSED');
+  });
+
+  it('a directory that hangs is cut off at the breaker timeout and counts as a failure', async () => {
+    const { handler, directory, users } = world();
+    users.items.set('demo-1', { ...ada, fetchedAt: T0 });
+    directory.script = 'hang';
+    const response = await handler(getUserEvent('demo-1'));
+    expect(response.headers['x-user-source']).toBe('cache');
+    expect(output.jsonLines().find((entry) => entry.message === 'request completed')).toMatchObject({ outcome: 'timeout' });
+  });
+
+  it("a directory refusing one request (4xx) is ignored by the breaker; the request is answered like a failed call", async () => {
+    const { handler, directory, users, breaker } = world();
+    users.items.set('demo-1', { ...ada, fetchedAt: T0 });
+    directory.script = new DirectoryRejectedError(400);
+    for (let i = 0; i < 4; i += 1) expect((await handler(getUserEvent('demo-9'))).statusCode).toBe(503);
+    expect((await handler(getUserEvent('demo-1'))).headers['x-user-source']).toBe('cache');
+    expect((await breaker.getState()).state).toBe('CLOSED');
+  });
+
+  it('500 with a generic message and no internals when something unexpected throws', async () => {
+    const { handler } = world({ getUser: () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'Item')")) });
+    const response = await handler(getUserEvent('demo-1', 'req-500'));
+    expectJsonError(response, 500, 'INTERNAL_ERROR');
+    expect(response.body).not.toMatch(/Cannot read|TypeError|Item/);
+    expect(body(response)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred; quote request id req-500.' } });
+    expect(output.jsonLines()).toContainEqual(
+      expect.objectContaining({ message: 'request failed unexpectedly', requestId: 'req-500', error: { name: 'TypeError', message: expect.stringMatching(/Cannot read/) } }),
+    );
+  });
+});
