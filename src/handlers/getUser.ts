@@ -32,13 +32,15 @@ export type GetUserHandler = (event: APIGatewayProxyEventV2, context?: Context) 
 export function createHandler(dependencies: () => HandlerDependencies, logOnFailure: Logger = fallbackLogger): GetUserHandler {
   return async (event, context) => {
     const started = performance.now();
-    const requestId = event.requestContext?.requestId || context?.awsRequestId || randomUUID();
+    // Lambda's request id: unique everywhere (serverless-offline gives every event the same requestContext.requestId)
+    // and the id on Lambda's own START/END/REPORT lines. API Gateway's id is logged next to it.
+    const requestId = context?.awsRequestId || event.requestContext?.requestId || randomUUID();
     let logger = logOnFailure;
     try {
       const deps = dependencies();
       logger = deps.logger;
       if (context) logger.addContext(context);
-      logger.appendKeys({ requestId });
+      logger.appendKeys({ requestId, apiRequestId: event.requestContext?.requestId });
 
       const id = checkUserId(event.pathParameters?.id);
       if (!id.ok) {

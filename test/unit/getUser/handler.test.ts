@@ -3,6 +3,7 @@
  * with a scripted directory and an in-memory Users table.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { CircuitBreaker, MemoryStateStore } from '../../../src/breaker';
 import { createHandler, type GetUserHandler } from '../../../src/handlers/getUser';
 import { BreakerCallObserver } from '../../../src/observability/breakerCallObserver';
@@ -253,5 +254,20 @@ describe('GET /user/{id}', () => {
     expect(output.jsonLines()).toContainEqual(
       expect.objectContaining({ message: 'request failed unexpectedly', requestId: 'req-500', error: { name: 'TypeError', message: expect.stringMatching(/Cannot read/) } }),
     );
+  });
+});
+
+describe('request id', () => {
+  it("prefers Lambda's request id and logs API Gateway's next to it", async () => {
+    const { handler } = world();
+    const output = captureOutput();
+    let response;
+    try {
+      response = await handler(getUserEvent('demo-1', 'apigw-id'), { awsRequestId: 'lambda-id' } as Context);
+    } finally {
+      output.restore();
+    }
+    expect(response.headers['x-request-id']).toBe('lambda-id');
+    expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: 'request completed', requestId: 'lambda-id', apiRequestId: 'apigw-id' }));
   });
 });
