@@ -65,6 +65,8 @@ interface Row {
   missing?: string;
   /** Ratios make no sense for this row (e.g. package size). */
   noRatios?: boolean;
+  /** (a) is only measurement noise here (the time "no breaker" adds), so a ratio against it means nothing. */
+  noRatioVsNone?: boolean;
 }
 
 const fixed = (digits: number) => (value: number) => value.toFixed(digits);
@@ -87,8 +89,8 @@ function rows(results: BenchResults): Row[] {
     const ours = healthyOf('breaker', cache);
     out.push(
       { metric: `healthy: DynamoDB requests per call (stateCacheMs ${cache})`, none: none?.dynamoRequestsPerCall, naive: naive?.dynamoRequestsPerCall, breaker: ours?.dynamoRequestsPerCall, format: fixed(3) },
-      { metric: `healthy: added ms per call p50 (stateCacheMs ${cache})`, none: none?.addedMs.p50, naive: naive?.addedMs.p50, breaker: ours?.addedMs.p50, format: fixed(3) },
-      { metric: `healthy: added ms per call p99 (stateCacheMs ${cache})`, none: none?.addedMs.p99, naive: naive?.addedMs.p99, breaker: ours?.addedMs.p99, format: fixed(3) },
+      { metric: `healthy: added ms per call p50 (stateCacheMs ${cache})`, none: none?.addedMs.p50, naive: naive?.addedMs.p50, breaker: ours?.addedMs.p50, format: fixed(3), noRatioVsNone: true },
+      { metric: `healthy: added ms per call p99 (stateCacheMs ${cache})`, none: none?.addedMs.p99, naive: naive?.addedMs.p99, breaker: ours?.addedMs.p99, format: fixed(3), noRatioVsNone: true },
     );
   }
   const outageOf = (variant: string) => results.outage.find((result) => result.variant === variant);
@@ -96,6 +98,7 @@ function rows(results: BenchResults): Row[] {
   const { processes, callersPerProcess } = results.settings.outage;
   out.push(
     { metric: `outage (${processes} processes x ${callersPerProcess} callers): calls reaching the dead downstream`, none: a?.downstreamCallsAfterDeath, naive: b?.downstreamCallsAfterDeath, breaker: c?.downstreamCallsAfterDeath, format: integer },
+    { metric: 'outage: length, ms (at least the set length, and until every process rejected)', none: a?.outageMs, naive: b?.outageMs, breaker: c?.outageMs, format: integer, noRatios: true },
     { metric: 'outage: ms until every process rejects', none: a?.timeUntilAllRejectMs, naive: b?.timeUntilAllRejectMs, breaker: c?.timeUntilAllRejectMs, format: integer, missing: 'never' },
     { metric: 'outage: DynamoDB requests during the outage', none: a?.dynamoRequestsDuringOutage, naive: b?.dynamoRequestsDuringOutage, breaker: c?.dynamoRequestsDuringOutage, format: integer },
     { metric: 'outage: failure counts lost (concurrent failures, threshold out of reach)', none: null, naive: b?.lostCount?.lost, breaker: c?.lostCount?.lost, format: (value) => String(value), missing: '–' },
@@ -118,7 +121,7 @@ export function renderTable(results: BenchResults): string {
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`];
   for (const row of rows(results)) {
     const show = (value: Cell): string => (value === null || value === undefined ? (row.missing ?? '–') : row.format(value));
-    const cells = [row.metric, show(row.none), show(row.naive), show(row.breaker), row.noRatios ? '' : ratio(row.breaker, row.none), row.noRatios ? '' : ratio(row.breaker, row.naive)];
+    const cells = [row.metric, show(row.none), show(row.naive), show(row.breaker), row.noRatios ? '' : row.noRatioVsNone ? '–' : ratio(row.breaker, row.none), row.noRatios ? '' : ratio(row.breaker, row.naive)];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');

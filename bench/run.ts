@@ -87,6 +87,9 @@ async function main(): Promise<number> {
         { kind: 'breaker', circuit: 'count-breaker', settings: settings.countCheckBreaker },
       ],
     ];
+    // A discarded round first: the first scenario would otherwise pay for the workers' cold start (module loading, JIT, first connections).
+    log('  warm-up round (discarded)');
+    await runOutage(context, { kind: 'none' }, { kind: 'none' }, { ...settings.outage, outageMs: settings.outage.warmMs, settleMs: 0 });
     const outage: OutageResult[] = [];
     for (const [spec, countSpec] of variants) {
       log(`  ${spec.kind}`);
