@@ -232,7 +232,7 @@ export class CircuitBreaker {
       if (ticket.kind === 'counted') {
         if (outcome !== 'ignored') await this.count(failed ? 'failure' : 'success');
       } else if (failed) {
-        await this.trialFailed(ticket.record);
+        await this.trialFailed(ticket.permit, ticket.record);
       } else if (outcome === 'success') {
         await this.trialSucceeded(ticket.permit, ticket.record);
       } else {
@@ -282,9 +282,11 @@ export class CircuitBreaker {
     }
   }
 
-  private async trialFailed(trialRecord: CircuitRecord): Promise<void> {
-    // Guarded by the half-open version the trial ran in: a late failure never reopens a circuit that moved on.
-    await this.transition(trialRecord, openTransition(trialRecord, this.settings.now(), this.settings), 'trialFailed');
+  private async trialFailed(permit: PermitLease, trialRecord: CircuitRecord): Promise<void> {
+    // Guarded by the half-open version the trial ran in and by still holding its permit: a late failure never
+    // reopens a circuit that moved on, nor one whose permit was re-leased after this holder froze.
+    const request = { ...openTransition(trialRecord, this.settings.now(), this.settings), heldPermit: { slot: permit.slot, token: permit.token } };
+    await this.transition(trialRecord, request, 'trialFailed');
   }
 
   private async repair(record: CircuitRecord): Promise<CircuitRecord> {

@@ -97,6 +97,11 @@ export class DynamoDBStateStore implements StateStore {
     // every transition sets a new version, so the rest fail and read the winner's state. An item without a valid
     // version (missing or malformed) is guarded by exactly that, so only one repair or first transition wins.
     update.condition = guardCondition(update, request.from);
+    if (request.heldPermit) {
+      // Race: a trial whose lease expired (a frozen container waking up) reports after another trial took its slot;
+      // its stale verdict must not reopen the circuit, just as its late success does not count.
+      update.condition = `(${update.condition}) AND ${name(update, permitAttribute(request.heldPermit.slot))}.${name(update, ATTR.permitToken)} = ${value(update, request.heldPermit.token)}`;
+    }
     update.set.push(`${name(update, ATTR.state)} = ${value(update, request.to)}`);
     update.set.push(`${name(update, ATTR.version)} = ${value(update, request.version)}`);
     update.set.push(`${name(update, ATTR.backoffStep)} = ${value(update, request.backoffStep)}`);

@@ -58,7 +58,9 @@ export class MemoryStateStore implements StateStore {
     await Promise.resolve();
     return this.update(
       circuit,
-      (item) => matchesGuard(item, request.from),
+      (item) =>
+        matchesGuard(item, request.from) &&
+        (request.heldPermit === undefined || holdsToken(item, permitAttribute(request.heldPermit.slot), request.heldPermit.token)),
       (item) => {
         item[ATTR.state] = request.to;
         item[ATTR.version] = request.version;

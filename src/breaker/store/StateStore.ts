@@ -45,6 +45,8 @@ export interface TransitionRequest {
   remove: string[];
   /** A trial permit taken in the same write (the first prober's OPEN -> HALF_OPEN). Not in `remove`. */
   permit?: PermitLease;
+  /** Only if this trial permit is still held (a failed trial reopening the circuit). */
+  heldPermit?: { slot: number; token: string };
   now: number;
 }
 

@@ -1,0 +1,161 @@
+/**
+ * 50 breaker instances in one process sharing one state item in a real DynamoDB-compatible server (dynalite),
+ * protecting one real HTTP downstream on 127.0.0.1. Every claim is checked with real concurrency.
+ */
+import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore, type BreakerEvent, type CircuitBreakerOptions } from '../../../src/breaker';
+import { startBreakerTable, type BreakerTable } from '../../support/breaker/breakerTable';
+import { startDownstream, type Downstream } from '../../support/breaker/downstream';
+
+const INSTANCES = 50;
+let table: BreakerTable;
+let downstream: Downstream;
+let circuitSeq = 0;
+
+beforeAll(async () => {
+  table = await startBreakerTable();
+  downstream = await startDownstream('fail');
+});
+afterAll(async () => {
+  await downstream?.stop();
+  await table?.stop();
+});
+
+/** A clock shared by the instances that tests move forward (past open periods, past leases). */
+const skew = { ms: 0 };
+const now = () => Date.now() + skew.ms;
+
+function fleet(overrides: Partial<CircuitBreakerOptions> = {}) {
+  const name = `fleet-${++circuitSeq}`;
+  const events: BreakerEvent[] = [];
+  const store = new DynamoDBStateStore({ tableName: table.tableName, client: table.newClient() });
+  const instances = Array.from({ length: INSTANCES }, () => {
+    const breaker = new CircuitBreaker({
+      name,
+      // Each instance its own store and client, as separate containers would have.
+      store: new DynamoDBStateStore({ tableName: table.tableName, client: table.newClient() }),
+      failureThreshold: 5,
+      openMs: 60_000,
+      halfOpenMaxCalls: 2,
+      halfOpenSuccessThreshold: 2,
+      timeoutMs: 10_000,
+      slowCallMs: 10_000,
+      // Generous: on 2 shared cores a busy emulator must not look like an outage (store failures are unit-tested).
+      storeTimeoutMs: 5_000,
+      storeMaxAttempts: 1,
+      random: () => 0,
+      now,
+      ...overrides,
+    });
+    breaker.onEvent((event) => events.push(event));
+    return breaker;
+  });
+  const observer = new CircuitBreaker({ name, store, now, storeTimeoutMs: 5_000 });
+  return { name, instances, observer, events };
+}
+
+async function callDownstream(signal: AbortSignal): Promise<string> {
+  const response = await fetch(`${downstream.url}/x`, { signal });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`downstream answered ${response.status}`);
+  return body;
+}
+
+const count = (events: BreakerEvent[], predicate: (e: BreakerEvent) => boolean) => events.filter(predicate).length;
+
+beforeEach(() => {
+  downstream.setMode('fail');
+  downstream.resetStats();
+  skew.ms = 0;
+});
+
+test('no failure count is lost: 50 instances x 6 concurrent failures are all counted', async () => {
+  const { instances, observer, events } = fleet({ failureThreshold: 1_000_000 });
+  await Promise.all(instances.flatMap((breaker) => Array.from({ length: 6 }, () => breaker.execute(callDownstream).catch(() => undefined))));
+  expect(count(events, (e) => e.type === 'storeError')).toBe(0);
+  expect(downstream.stats().requests).toBe(300);
+  expect((await observer.getState()).failures).toBe(300);
+});
+
+test('the circuit opens exactly once, and downstream calls after the opening are bounded by one per instance', async () => {
+  const { instances, observer, events } = fleet();
+  // Each instance calls in a loop until the circuit rejects it.
+  await Promise.all(
+    instances.map(async (breaker) => {
+      for (;;) {
+        try {
+          await breaker.execute(callDownstream);
+        } catch (error) {
+          if (error instanceof CircuitOpenError) return;
+        }
+      }
+    }),
+  );
+  expect(count(events, (e) => e.type === 'storeError')).toBe(0);
+  expect(count(events, (e) => e.type === 'stateChange' && e.to === 'OPEN')).toBe(1);
+  const calls = downstream.stats().requests;
+  expect(calls).toBeGreaterThanOrEqual(5);
+  expect(calls).toBeLessThanOrEqual(5 + INSTANCES);
+  expect(await observer.getState()).toMatchObject({ state: 'OPEN', reopenCount: 0 });
+});
+
+test('half-open: of 50 instances calling at once at most halfOpenMaxCalls trials run; a healed downstream closes the circuit', async () => {
+  const { instances, observer, events } = fleet({ failureThreshold: 1 });
+  await instances[0].execute(callDownstream).catch(() => undefined);
+  expect((await observer.getState()).state).toBe('OPEN');
+  skew.ms = 60_000; // the open period is over for every instance
+  downstream.setMode('hold');
+  downstream.resetStats();
+  const outcomes = instances.map((breaker) => breaker.execute(callDownstream).then(() => 'ok', (e: Error) => e.name));
+  // The 48 rejections settle while the two admitted trials are held by the downstream.
+  const settled: string[] = [];
+  await new Promise<void>((resolve) => {
+    outcomes.forEach((outcome) =>
+      outcome.then((result) => {
+        settled.push(result);
+        if (settled.length === INSTANCES - 2) resolve();
+      }),
+    );
+  });
+  expect(settled.every((name) => name === 'CircuitOpenError')).toBe(true);
+  expect(downstream.stats()).toMatchObject({ inFlight: 2, maxInFlight: 2, requests: 2 });
+  downstream.release();
+  expect((await Promise.all(outcomes)).filter((o) => o === 'ok')).toHaveLength(2);
+  expect(await observer.getState()).toMatchObject({ state: 'CLOSED', failures: 0, trialsInFlight: 0 });
+  expect(count(events, (e) => e.type === 'stateChange' && e.to === 'HALF_OPEN')).toBe(1);
+  expect(count(events, (e) => e.type === 'stateChange' && e.to === 'CLOSED')).toBe(1);
+});
+
+test('a failed trial reopens with backoff, exactly once across the fleet', async () => {
+  const { instances, observer, events } = fleet({ failureThreshold: 1, halfOpenMaxCalls: 3 });
+  await instances[0].execute(callDownstream).catch(() => undefined);
+  skew.ms = 60_000;
+  await Promise.all(instances.map((breaker) => breaker.execute(callDownstream).catch(() => undefined)));
+  expect(downstream.stats().requests).toBeLessThanOrEqual(1 + 3);
+  const state = await observer.getState();
+  expect(state).toMatchObject({ state: 'OPEN', reopenCount: 1 });
+  expect((state.openUntil as number) - now()).toBeGreaterThan(60_000); // 2 x openMs from the reopening
+  expect(count(events, (e) => e.type === 'stateChange' && e.reason === 'trialFailed')).toBe(1);
+});
+
+test('operator overrides reach every instance through the shared item', async () => {
+  const { instances, observer } = fleet({ stateCacheMs: 0 });
+  downstream.setMode('ok');
+  await observer.forceOpen();
+  const forced = await Promise.all(instances.map((breaker) => breaker.execute(callDownstream).catch((e: CircuitOpenError) => e.state)));
+  expect(new Set(forced)).toEqual(new Set(['FORCED_OPEN']));
+  await observer.disable();
+  downstream.setMode('fail');
+  await Promise.all(instances.map((breaker) => breaker.execute(callDownstream).catch(() => undefined)));
+  expect(await observer.getState()).toMatchObject({ state: 'DISABLED', failures: INSTANCES });
+  await observer.reset();
+  expect(await observer.getState()).toMatchObject({ state: 'CLOSED', failures: 0 });
+});
+
+test('a malformed item is treated as closed and repaired by the next write', async () => {
+  const { name, instances, observer } = fleet();
+  const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
+  await table.newClient().send(new PutItemCommand({ TableName: table.tableName, Item: { id: { S: name }, state: { S: 'WEIRD' }, version: { S: 'x' }, p_0: { N: '1' } } }));
+  expect((await observer.getState()).problems.length).toBeGreaterThan(0);
+  await Promise.all(instances.slice(0, 3).map((breaker) => breaker.execute(callDownstream).catch(() => undefined)));
+  expect(await observer.getState()).toMatchObject({ state: 'CLOSED', problems: [], failures: 3 });
+});

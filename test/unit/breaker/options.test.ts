@@ -1,0 +1,67 @@
+import { BREAKER_DEFAULTS, BreakerConfigError, CircuitBreaker, MemoryStateStore, type CircuitBreakerOptions } from '../../../src/breaker';
+
+const base = (): CircuitBreakerOptions => ({ name: 'c', store: new MemoryStateStore() });
+
+describe('options', () => {
+  test('the documented defaults', () => {
+    expect(BREAKER_DEFAULTS).toEqual({
+      failureThreshold: 5,
+      windowMs: 60_000,
+      windowBuckets: 10,
+      timeoutMs: 3_000,
+      slowCallMs: 2_000,
+      openMs: 10_000,
+      maxOpenMs: 300_000,
+      backoffMultiplier: 2,
+      jitterRatio: 0.2,
+      halfOpenMaxCalls: 2,
+      halfOpenSuccessThreshold: 2,
+      permitLeaseMarginMs: 1_000,
+      stateCacheMs: 1_000,
+      storeTimeoutMs: 250,
+      storeMaxAttempts: 2,
+      onStoreError: 'allow',
+    });
+    expect(() => new CircuitBreaker(base())).not.toThrow();
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    ['name', { name: '' }],
+    ['store', { store: {} }],
+    ['failureThreshold', { failureThreshold: 0 }],
+    ['failureThreshold', { failureThreshold: 2.5 }],
+    ['windowMs', { windowMs: -1 }],
+    ['windowMs', { windowMs: 5, windowBuckets: 10 }],
+    ['timeoutMs', { timeoutMs: '3000' }],
+    ['slowCallMs', { slowCallMs: 4_000, timeoutMs: 3_000 }],
+    ['openMs', { openMs: 0 }],
+    ['maxOpenMs', { openMs: 10_000, maxOpenMs: 5_000 }],
+    ['backoffMultiplier', { backoffMultiplier: 0.5 }],
+    ['backoffMultiplier', { backoffMultiplier: Number.NaN }],
+    ['jitterRatio', { jitterRatio: 1 }],
+    ['halfOpenMaxCalls', { halfOpenMaxCalls: 0 }],
+    ['halfOpenSuccessThreshold', { halfOpenSuccessThreshold: 0 }],
+    ['stateCacheMs', { stateCacheMs: -1 }],
+    ['storeTimeoutMs', { storeTimeoutMs: 60_000 }],
+    ['storeMaxAttempts', { storeMaxAttempts: 0 }],
+    ['onStoreError', { onStoreError: 'ignore' }],
+    ['isFailure', { isFailure: true }],
+    ['now', { now: 5 }],
+    ['openingPolicy', { openingPolicy: {} }],
+    ['failureTreshold', { failureTreshold: 3 }],
+  ])('rejects a bad %s with an error naming it', (option, overrides) => {
+    let error: unknown;
+    try {
+      new CircuitBreaker({ ...base(), ...overrides } as CircuitBreakerOptions);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BreakerConfigError);
+    expect((error as BreakerConfigError).option).toBe(option);
+    expect((error as Error).message).toContain(`'${option}'`);
+  });
+
+  test('halfOpenSuccessThreshold may exceed halfOpenMaxCalls (trials run one after another)', () => {
+    expect(() => new CircuitBreaker({ ...base(), halfOpenMaxCalls: 1, halfOpenSuccessThreshold: 5 })).not.toThrow();
+  });
+});
