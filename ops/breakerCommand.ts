@@ -1,0 +1,127 @@
+/**
+ * `npm run breaker -- <action>`: see and steer a stage's circuit during an incident. Every action goes through the
+ * breaker library, so an override is the same conditional write the service itself would make, and every container
+ * obeys it once its cached state expires (an OPEN state is cached until its open period ends).
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { CircuitBreaker, DynamoDBStateStore, type CircuitSnapshot } from '../src/breaker';
+import type { StageBreakerSettings } from './stageBreakerSettings';
+
+export const ACTIONS = ['status', 'force-open', 'disable', 'reset'] as const;
+export type BreakerAction = (typeof ACTIONS)[number];
+
+export interface BreakerCommand {
+  action: BreakerAction;
+  stage: string;
+  /** The circuit's name; default: the stage's breakerName param. */
+  circuit?: string;
+  region?: string;
+  /** A local DynamoDB endpoint (npm start prints dynalite's); absent: AWS, with the SDK's usual credentials. */
+  endpoint?: string;
+  json: boolean;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--json]
+
+  status      the shared state: state, failures in the window, when it may next be probed, trials in flight
+  force-open  reject every call on every container until reset
+  disable     let every call through (failures still counted) until reset
+  reset       closed, counts cleared, backoff reset
+
+--endpoint points at a local DynamoDB (npm start prints it); without it the command talks to AWS with your credentials
+(it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table).`;
+
+const VALUE_FLAGS = ['--stage', '--region', '--endpoint', '--circuit'] as const;
+
+export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
+  const values: Partial<Record<(typeof VALUE_FLAGS)[number], string>> = {};
+  let action: BreakerAction | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') ? (arg.split(/=(.*)/s, 2) as [string, string | undefined]) : [arg, undefined];
+    if (flag === '--json') {
+      json = true;
+    } else if ((VALUE_FLAGS as readonly string[]).includes(flag)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      values[flag as (typeof VALUE_FLAGS)[number]] = value;
+    } else if (flag.startsWith('-')) {
+      throw new UsageError(`unknown option "${arg}"`);
+    } else if (action !== undefined) {
+      throw new UsageError(`one action at a time; got "${action}" and "${arg}"`);
+    } else if ((ACTIONS as readonly string[]).includes(arg)) {
+      action = arg as BreakerAction;
+    } else {
+      throw new UsageError(`unknown action "${arg}"; expected one of ${ACTIONS.join(', ')}`);
+    }
+  }
+  if (action === undefined) throw new UsageError(`an action is needed: one of ${ACTIONS.join(', ')}`);
+  const stage = values['--stage'] ?? 'dev';
+  if (!/^[a-zA-Z0-9-]+$/.test(stage)) throw new UsageError(`--stage must be letters, digits and '-', got "${stage}"`);
+  if (values['--endpoint'] !== undefined && !/^https?:\/\/[^\s/]+/.test(values['--endpoint'])) {
+    throw new UsageError(`--endpoint must be an http(s) URL, got "${values['--endpoint']}"`);
+  }
+  return {
+    action,
+    stage,
+    json,
+    ...(values['--circuit'] !== undefined ? { circuit: values['--circuit'] } : {}),
+    ...(values['--region'] !== undefined ? { region: values['--region'] } : {}),
+    ...(values['--endpoint'] !== undefined ? { endpoint: values['--endpoint'] } : {}),
+  };
+}
+
+export function clientConfigFor(command: BreakerCommand): DynamoDBClientConfig {
+  if (command.endpoint === undefined) return command.region ? { region: command.region } : {};
+  // A local server takes any region and credentials.
+  return { endpoint: command.endpoint, region: command.region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+}
+
+export async function runBreakerCommand(
+  command: BreakerCommand,
+  settings: StageBreakerSettings,
+  client: DynamoDBClient,
+  now: () => number = Date.now,
+): Promise<CircuitSnapshot> {
+  const breaker = new CircuitBreaker({
+    name: command.circuit ?? settings.circuit,
+    store: new DynamoDBStateStore({ tableName: settings.tableName, client }),
+    failureThreshold: settings.failureThreshold,
+    windowMs: settings.windowMs,
+    // An operator at a terminal can wait longer for an answer than a request can.
+    storeTimeoutMs: 5_000,
+    storeMaxAttempts: 3,
+    now,
+  });
+  switch (command.action) {
+    case 'status':
+      return breaker.getState();
+    case 'force-open':
+      return breaker.forceOpen();
+    case 'disable':
+      return breaker.disable();
+    case 'reset':
+      return breaker.reset();
+  }
+}
+
+/** One human-readable paragraph for a terminal. */
+export function describeSnapshot(snapshot: CircuitSnapshot, settings: StageBreakerSettings, tableName = settings.tableName): string {
+  const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, table ${tableName}): ${snapshot.state}`];
+  lines.push(`  failures in the last ${settings.windowMs / 1000} s: ${snapshot.failures} of ${settings.failureThreshold} that open it`);
+  if (snapshot.state === 'OPEN') {
+    lines.push(`  may be probed in ${Math.ceil(snapshot.retryAfterMs / 1000)} s (at ${new Date(snapshot.openUntil as number).toISOString()})`);
+  }
+  if (snapshot.state === 'HALF_OPEN') lines.push(`  trials in flight: ${snapshot.trialsInFlight}, successful trials: ${snapshot.trialSuccesses}`);
+  if (snapshot.reopenCount > 0) lines.push(`  reopened ${snapshot.reopenCount} time(s) from half-open since it last closed`);
+  if (snapshot.state === 'FORCED_OPEN') lines.push('  forced open by an operator: every call is rejected until `reset`');
+  if (snapshot.state === 'DISABLED') lines.push('  disabled by an operator: every call passes (failures still counted) until `reset`');
+  if (snapshot.version === null && snapshot.problems.length === 0) lines.push('  no state stored yet (no failure recorded): closed');
+  if (snapshot.problems.length > 0) lines.push(`  the stored item is malformed (${snapshot.problems.join('; ')}); treated as closed until the next write repairs it`);
+  return lines.join('\n');
+}

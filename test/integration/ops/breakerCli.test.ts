@@ -1,0 +1,83 @@
+/**
+ * `npm run breaker` against dynalite with the tables of serverless.yml: what the operator sets is what a service
+ * instance (a separate breaker on the same table) obeys.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynalite, type RunningDynalite } from '../../../local/dynalite';
+import { createTables, readTablesFromServerlessYml } from '../../../local/tablesFromServerlessYml';
+import { clientConfigFor, parseBreakerCommand, runBreakerCommand } from '../../../ops/breakerCommand';
+import { readStageBreakerSettings } from '../../../ops/stageBreakerSettings';
+import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore } from '../../../src/breaker';
+
+const run = promisify(execFile);
+const ROOT = path.join(__dirname, '..', '..', '..');
+const settings = readStageBreakerSettings('dev');
+
+describe('the breaker operator command', () => {
+  let dynamo: RunningDynalite;
+  let client: DynamoDBClient;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    client = new DynamoDBClient(clientConfigFor(parseBreakerCommand(['status', '--endpoint', dynamo.endpoint])));
+    await createTables(client, readTablesFromServerlessYml({ stage: 'dev' }));
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    await dynamo.stop();
+  });
+
+  const operator = (...argv: string[]) => runBreakerCommand(parseBreakerCommand([...argv, '--endpoint', dynamo.endpoint]), settings, client);
+  /** A service instance: caches nothing, so it sees each override at once. */
+  const service = () =>
+    new CircuitBreaker({ name: settings.circuit, store: new DynamoDBStateStore({ tableName: settings.tableName, client }), stateCacheMs: 0 });
+
+  it('reads, forces open, disables and resets the state every service instance obeys', async () => {
+    expect(await operator('status')).toMatchObject({ state: 'CLOSED', failures: 0, version: null });
+
+    const failing = service();
+    for (let i = 0; i < 3; i += 1) await expect(failing.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(await operator('status')).toMatchObject({ state: 'CLOSED', failures: 3 });
+
+    expect(await operator('force-open')).toMatchObject({ state: 'FORCED_OPEN' });
+    const downstream = jest.fn(() => Promise.resolve('ok'));
+    await expect(service().execute(downstream)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(downstream).not.toHaveBeenCalled();
+
+    expect(await operator('disable')).toMatchObject({ state: 'DISABLED' });
+    await expect(service().execute(downstream)).resolves.toBe('ok');
+
+    expect(await operator('reset')).toMatchObject({ state: 'CLOSED', failures: 0 });
+    expect((await service().getState()).state).toBe('CLOSED');
+  });
+
+  it('runs as `npm run breaker`: prints the state, and exits 2 naming a bad argument', async () => {
+    const cli = (...argv: string[]) =>
+      run(process.execPath, ['--no-warnings', '--import', 'tsx', 'ops/breaker.ts', ...argv], { cwd: ROOT, encoding: 'utf8' });
+
+    await operator('force-open');
+    const { stdout } = await cli('status', '--endpoint', dynamo.endpoint);
+    expect(stdout).toContain('circuit user-directory (stage dev, table simple-web-service-dev-circuit-breakers): FORCED_OPEN');
+    const json = await cli('reset', '--json', '--endpoint', dynamo.endpoint);
+    expect(JSON.parse(json.stdout)).toMatchObject({ circuit: 'user-directory', state: 'CLOSED' });
+
+    await expect(cli('open')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown action "open"') });
+  });
+
+  it('exits 1 naming the table when the store cannot be reached', async () => {
+    const closedPort = await startDynalite().then(async (other) => {
+      await other.stop();
+      return other.port;
+    });
+    await expect(
+      run(process.execPath, ['--no-warnings', '--import', 'tsx', 'ops/breaker.ts', 'status', '--endpoint', `http://127.0.0.1:${closedPort}`], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }),
+    ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('status failed on table simple-web-service-dev-circuit-breakers') });
+  });
+});

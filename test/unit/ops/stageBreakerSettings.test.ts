@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readStageBreakerSettings } from '../../../ops/stageBreakerSettings';
+
+describe('readStageBreakerSettings', () => {
+  it('reads the table name and counting settings of each stage from serverless.yml', () => {
+    expect(readStageBreakerSettings('dev')).toEqual({
+      stage: 'dev',
+      tableName: 'simple-web-service-dev-circuit-breakers',
+      circuit: 'user-directory',
+      failureThreshold: 5,
+      windowMs: 30_000,
+    });
+    expect(readStageBreakerSettings('prod')).toMatchObject({ tableName: 'simple-web-service-prod-circuit-breakers', failureThreshold: 10, windowMs: 60_000 });
+  });
+
+  it('names a param that is not a positive integer', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'stage-settings-')), 'serverless.yml');
+    writeFileSync(
+      file,
+      [
+        'service: svc',
+        'params:',
+        '  default: { breakerName: b, breakerFailureThreshold: "five", breakerWindowMs: "1000" }',
+        'resources:',
+        '  Resources:',
+        '    CircuitBreakers:',
+        '      Type: AWS::DynamoDB::Table',
+        '      Properties:',
+        '        TableName: ${self:service}-${sls:stage}-circuit-breakers',
+        '        AttributeDefinitions: [{ AttributeName: id, AttributeType: S }]',
+        '        KeySchema: [{ AttributeName: id, KeyType: HASH }]',
+        '        BillingMode: PAY_PER_REQUEST',
+      ].join('\n'),
+    );
+    expect(() => readStageBreakerSettings('dev', file)).toThrow(/params breakerFailureThreshold for stage dev must be a positive integer, got "five"/);
+  });
+});
