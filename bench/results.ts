@@ -52,6 +52,12 @@ export function checkInvariants(outage: readonly OutageResult[]): Invariants {
   return { noLostCount, halfOpenLimitHeld, violations };
 }
 
+/** What `npm run bench` says about the invariants, and its exit code: 1 if any was broken, else 0. */
+export function verdict(invariants: Invariants): { exitCode: 0 | 1; lines: string[] } {
+  if (invariants.violations.length > 0) return { exitCode: 1, lines: invariants.violations.map((violation) => `INVARIANT BROKEN: ${violation}`) };
+  return { exitCode: 0, lines: ['invariants held: no lost failure count, half-open limit never exceeded'] };
+}
+
 type Cell = number | null | undefined;
 
 interface Row {

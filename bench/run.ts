@@ -17,7 +17,7 @@ import { machineInfo, versionInfo } from './machine';
 import { runOutage, type OutageResult } from './outage/outageScenario';
 import { WorkerPool } from './outage/workerPool';
 import { countRequests } from './requestCounter';
-import { checkInvariants, renderTable, RESULTS_SCHEMA_VERSION, type BenchResults } from './results';
+import { checkInvariants, renderTable, RESULTS_SCHEMA_VERSION, verdict, type BenchResults } from './results';
 import { FULL, SMOKE, type BenchSettings } from './settings';
 import type { VariantSpec } from './variants';
 
@@ -123,12 +123,9 @@ async function main(): Promise<number> {
     console.log(table);
     console.log(`\n${settings.mode} run on ${results.machine.cpuCount} x ${results.machine.cpuModel}, Node ${results.machine.node}, ${(results.durationMs / 1000).toFixed(0)} s`);
     console.log(`figures: ${path.join(outDir, `latest-${settings.mode}.json`)}`);
-    if (results.invariants.violations.length > 0) {
-      for (const violation of results.invariants.violations) console.error(`INVARIANT BROKEN: ${violation}`);
-      return 1;
-    }
-    console.log('invariants held: no lost failure count, half-open limit never exceeded');
-    return 0;
+    const { exitCode, lines } = verdict(results.invariants);
+    for (const line of lines) (exitCode === 0 ? console.log : console.error)(line);
+    return exitCode;
   } finally {
     for (const stop of stops.reverse()) await stop();
   }

@@ -1,5 +1,5 @@
 /** The demo's result: one HTML file with the SVG inline and no outside resources, to open from disk or attach. */
-import { escapeXml, renderTimelineSvg } from './svgTimeline';
+import { escapeXml, renderTimelineSvg, transitionLabel } from './svgTimeline';
 import { ANSWER_KINDS, emptyCounts, type Timeline } from './timeline';
 
 export interface IncidentPageInput {
@@ -16,7 +16,10 @@ export function renderIncidentPage(input: IncidentPageInput): string {
   const totals = emptyCounts();
   for (const bucket of timeline.buckets) for (const kind of ANSWER_KINDS) totals[kind] += bucket[kind];
   const transitions = timeline.transitions
-    .map((t) => `<li>${(t.at / 1000).toFixed(1)} s: ${escapeXml(t.from)} → <strong>${escapeXml(t.to)}</strong></li>`)
+    .map((t) => {
+      const meaning = transitionLabel(t.from, t.to) || 'probing';
+      return `<li>${(t.at / 1000).toFixed(1)} s: ${escapeXml(t.from)} → <strong>${escapeXml(t.to)}</strong> (${escapeXml(meaning)}${t.reason ? `; reason: ${escapeXml(t.reason)}` : ''})</li>`;
+    })
     .join('\n');
   const settings = Object.entries(input.breakerSettings)
     .map(([name, value]) => `<tr><td>${escapeXml(name)}</td><td>${escapeXml(value)}</td></tr>`)
@@ -36,10 +39,17 @@ export function renderIncidentPage(input: IncidentPageInput): string {
 </head>
 <body>
 <h1>Circuit breaker incident demo</h1>
-<p>GET /user/{id} under steady traffic while the user directory goes down, turns slow and heals.
-Bars: answers per second by kind (fresh from the directory, cached copy, rejected with 503, other error).
-Background: the breaker state as stored in DynamoDB; black lines mark each transition.
-Generated ${escapeXml(input.generatedAt.toISOString())}.</p>
+<p>GET /user/{id} under steady traffic from a few clients while the user directory goes down, turns slow and heals
+(the phases along the top). <strong>Bars</strong>: answers per second by kind: fresh from the directory, the cached
+copy, rejected with 503 (a user with no cached copy), any other error. <strong>Background</strong>: the breaker
+state shared by every GetUser container (the DynamoDB item), from the transitions the containers log; a black line
+marks each transition.</p>
+<p><strong>How to read it.</strong> The breaker <em>opens</em> (red) after a few failures: from then on callers get
+the cached copy at once instead of waiting on the directory. When an open period ends, one call is let through as a
+<em>probe</em> (yellow, half-open; a probe that fails at once is a thin stripe, one that times out is wider). A failed
+probe re-opens the breaker for longer (backoff). Once the directory answers again, successful probes
+<em>close</em> it (green) and answers are fresh again; a container that cached the open state sees the close
+within its state cache time (<code>stateCacheMs</code>, 1 s), so a few cached answers trail the close.</p>
 ${renderTimelineSvg(timeline)}
 <p class="totals">${ANSWER_KINDS.map((kind) => `<span>${kind}: ${totals[kind]}</span>`).join('')}</p>
 <h2>Script</h2>
@@ -47,7 +57,9 @@ ${renderTimelineSvg(timeline)}
 <h2>Transitions</h2>
 <ul>${transitions || '<li>none</li>'}</ul>
 <h2>Breaker settings</h2>
+<p>serverless.yml params, overridden for the demo so the incident fits in under a minute.</p>
 <table>${settings}</table>
+<p>Generated ${escapeXml(input.generatedAt.toISOString())} by <code>npm run demo</code>.</p>
 </body>
 </html>
 `;

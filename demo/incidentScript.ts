@@ -23,7 +23,6 @@ export interface IncidentScript {
   /** Pause between one client's requests. */
   thinkMs: number;
   bucketMs: number;
-  statePollMs: number;
   progressMs: number;
 }
 
@@ -59,7 +58,6 @@ export const FULL_SCRIPT: IncidentScript = {
   clients: 4,
   thinkMs: 40,
   bucketMs: 500,
-  statePollMs: 100,
   progressMs: 1_000,
 };
 
@@ -78,7 +76,6 @@ export const SMOKE_SCRIPT: IncidentScript = {
   clients: 3,
   thinkMs: 20,
   bucketMs: 250,
-  statePollMs: 40,
   progressMs: 1_000,
 };
 

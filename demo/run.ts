@@ -6,12 +6,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { startDemoService, type DemoService } from './demoService';
+import { startLocalService, type RunningLocalService } from '../local/localService';
 import { renderIncidentPage } from './htmlPage';
 import { FULL_SCRIPT, SMOKE_SCRIPT, scriptDurationMs, type IncidentScript } from './incidentScript';
 import { createProgressWriter, progressLine } from './progress';
-import { startStatePoller } from './statePoller';
+import { createStateChangeReader } from './stateChangeLog';
 import { TimelineRecorder, ANSWER_KINDS, emptyCounts } from './timeline';
 import { startTraffic } from './traffic';
 
@@ -48,31 +47,29 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => interrupted.abort(new Error('interrupted')));
   process.once('SIGTERM', () => interrupted.abort(new Error('terminated')));
 
-  const params = { ...script.breakerParams, breakerName: CIRCUIT };
+  // breakerName is fixed so the log lines can be matched to the circuit; INFO keeps the per-call DEBUG lines out.
+  const params = { ...script.breakerParams, breakerName: CIRCUIT, logLevel: 'INFO' };
+  const recorder = new TimelineRecorder(script.bucketMs);
+  // The demo's clock: ms since the traffic started, on the same epoch clock the containers log transitions with.
+  let startedAt = Date.now();
+  const now = (): number => Date.now() - startedAt;
+  const stateChanges = createStateChangeReader(CIRCUIT, (change) => recorder.state(change.to, Math.max(0, change.at - startedAt), change.reason));
+
   console.log(`Starting the local service (dynalite, user-directory stub, serverless-offline with GetUser)...`);
-  let offlineOutput = '';
-  let service: DemoService | undefined;
+  let service: RunningLocalService;
   try {
-    service = await startDemoService(params, (text) => (offlineOutput = (offlineOutput + text).slice(-20_000)), interrupted.signal);
+    service = await startLocalService({ port: 0, directoryPort: 0, lambdaPort: 0, params, onOutput: (text) => stateChanges.write(text), signal: interrupted.signal });
   } catch (error) {
     if (interrupted.signal.aborted) return 130;
-    console.error(offlineOutput);
     throw error;
   }
 
   try {
     console.log(`API ${service.apiUrl}; playing a ${(scriptDurationMs(script) / 1000).toFixed(0)} s incident with ${script.clients} clients.\n`);
-    const recorder = new TimelineRecorder(script.bucketMs);
-    const started = performance.now();
-    const now = (): number => performance.now() - started;
+    startedAt = Date.now();
+    // The circuit has no item yet: a missing item is CLOSED.
+    recorder.state('CLOSED', 0);
     let phaseIndex = 0;
-    const poller = startStatePoller({
-      dynamoEndpoint: service.dynamoEndpoint,
-      tableName: service.breakerTableName,
-      circuit: CIRCUIT,
-      intervalMs: script.statePollMs,
-      onState: (state) => recorder.state(state, now()),
-    });
     const traffic = startTraffic({
       apiUrl: service.apiUrl,
       clients: script.clients,
@@ -106,7 +103,6 @@ async function main(): Promise<number> {
     } finally {
       clearInterval(ticker);
       await traffic.stop();
-      await poller.stop();
       progress.done();
     }
     if (interrupted.signal.aborted) return 130;

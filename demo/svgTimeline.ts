@@ -1,7 +1,8 @@
 /**
  * The incident as one self-contained SVG: answers per second by kind as stacked bars, the breaker state as
- * coloured bands behind them, each state transition marked with a line and its new state, the script's phases
- * along the top, axes in seconds and answers per second. Pure: a Timeline in, a string out.
+ * coloured bands behind them, each state transition marked with a line (and, above the plot, what it means:
+ * opened, probe failed, closed), the script's phases along the top, axes in seconds and answers per second, and a
+ * legend. Pure: a Timeline in, a string out.
  */
 import { ANSWER_KINDS, type AnswerKind, type Timeline } from './timeline';
 
@@ -21,12 +22,42 @@ export const STATE_COLOURS: Record<string, string> = {
 };
 const UNKNOWN_STATE_COLOUR = '#eeeeee';
 
+/** What each kind and state means, in the legend. */
+const ANSWER_MEANINGS: Record<AnswerKind, string> = {
+  fresh: 'fresh: 200, from directory',
+  cached: 'cached: 200, stored copy',
+  rejected: 'rejected: 503, no copy',
+  error: 'error: anything else',
+};
+const STATE_MEANINGS: Record<string, string> = {
+  CLOSED: 'CLOSED: calls pass',
+  OPEN: 'OPEN: calls rejected',
+  HALF_OPEN: 'HALF_OPEN: probing',
+};
+
+/** A state that lasted only milliseconds (a probe that failed at once) is still drawn this wide. */
+export const MIN_BAND_PX = 3;
+
+/** What a transition means to someone watching, shown above the plot. OPEN -> HALF_OPEN is the band itself. */
+export function transitionLabel(from: string, to: string): string {
+  if (to === 'OPEN' && from === 'HALF_OPEN') return 'probe failed';
+  if (to === 'OPEN') return 'opened';
+  if (to === 'HALF_OPEN' && from === 'OPEN') return '';
+  if (to === 'CLOSED' && from === 'HALF_OPEN') return 'closed';
+  return `→ ${to}`;
+}
+
 export interface SvgOptions {
   width?: number;
   height?: number;
 }
 
-const MARGIN = { left: 60, right: 170, top: 46, bottom: 48 };
+const MARGIN = { left: 60, right: 225, top: 84, bottom: 48 };
+/** Rows above the plot for transition labels, so labels close in time do not overwrite each other. */
+const LABEL_ROWS = 3;
+const LABEL_ROW_HEIGHT = 14;
+/** Rough width of a character at font-size 12, to keep labels apart. */
+const CHAR_PX = 6.5;
 
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
@@ -45,7 +76,7 @@ const num = (value: number): string => String(Math.round(value * 10) / 10);
 
 export function renderTimelineSvg(timeline: Timeline, options: SvgOptions = {}): string {
   const width = options.width ?? 1000;
-  const height = options.height ?? 440;
+  const height = options.height ?? 480;
   const plotWidth = width - MARGIN.left - MARGIN.right;
   const plotHeight = height - MARGIN.top - MARGIN.bottom;
   const durationMs = Math.max(timeline.durationMs, timeline.bucketMs);
@@ -60,10 +91,16 @@ export function renderTimelineSvg(timeline: Timeline, options: SvgOptions = {}):
 
   parts.push(`<rect class="plot" x="${MARGIN.left}" y="${MARGIN.top}" width="${num(plotWidth)}" height="${num(plotHeight)}" fill="#fafafa" stroke="#9e9e9e"/>`);
 
+  // Bands in time order; one narrower than MIN_BAND_PX is widened and pushes the next one's start.
+  const plotRight = MARGIN.left + plotWidth;
+  let bandCursor = MARGIN.left;
   for (const band of timeline.bands) {
     const colour = STATE_COLOURS[band.state] ?? UNKNOWN_STATE_COLOUR;
+    const left = Math.min(Math.max(x(band.from), bandCursor), plotRight);
+    const right = Math.min(Math.max(x(band.to), left + MIN_BAND_PX), plotRight);
+    bandCursor = right;
     parts.push(
-      `<rect class="band" data-state="${escapeXml(band.state)}" x="${num(x(band.from))}" y="${MARGIN.top}" width="${num(Math.max(0, x(band.to) - x(band.from)))}" height="${num(plotHeight)}" fill="${colour}"><title>${escapeXml(band.state)} ${num(band.from / 1000)}–${num(band.to / 1000)} s</title></rect>`,
+      `<rect class="band" data-state="${escapeXml(band.state)}" x="${num(left)}" y="${MARGIN.top}" width="${num(right - left)}" height="${num(plotHeight)}" fill="${colour}"><title>${escapeXml(band.state)} ${num(band.from / 1000)}–${num(band.to / 1000)} s</title></rect>`,
     );
   }
 
@@ -99,37 +136,55 @@ export function renderTimelineSvg(timeline: Timeline, options: SvgOptions = {}):
   parts.push(`<text class="axis-label" x="${num(MARGIN.left + plotWidth / 2)}" y="${height - 8}" text-anchor="middle">seconds since the traffic started</text>`);
 
   // Scripted phases along the top.
+  const phaseY = 14;
   for (const phase of timeline.phases) {
-    parts.push(`<line class="phase" x1="${num(x(phase.from))}" x2="${num(x(phase.from))}" y1="${MARGIN.top - 18}" y2="${bottom}" stroke="#424242" stroke-dasharray="2 3"/>`);
-    parts.push(`<text class="phase-label" x="${num(x(phase.from) + 4)}" y="${MARGIN.top - 8}">${escapeXml(phase.name)}</text>`);
+    parts.push(`<line class="phase" x1="${num(x(phase.from))}" x2="${num(x(phase.from))}" y1="${phaseY - 10}" y2="${bottom}" stroke="#424242" stroke-dasharray="2 3"/>`);
+    parts.push(`<text class="phase-label" x="${num(x(phase.from) + 4)}" y="${phaseY}" font-weight="600">${escapeXml(phase.name)}</text>`);
   }
 
-  // Transitions: a solid line and the new state.
+  // Transitions: a line through the plot, a triangle on its top edge, and what it means in the rows above.
+  const rowEnds: number[] = Array.from({ length: LABEL_ROWS }, () => -Infinity);
+  const firstRowY = MARGIN.top - 8 - (LABEL_ROWS - 1) * LABEL_ROW_HEIGHT;
   for (const transition of timeline.transitions) {
     const at = x(transition.at);
+    const label = transitionLabel(transition.from, transition.to);
+    let labelSvg = '';
+    if (label) {
+      // The first row where the label fits after the previous one; else the row that frees up first.
+      const free = rowEnds.findIndex((end) => end + 4 <= at);
+      const row = free >= 0 ? free : rowEnds.indexOf(Math.min(...rowEnds));
+      rowEnds[row] = at + 3 + label.length * CHAR_PX;
+      const labelY = firstRowY + row * LABEL_ROW_HEIGHT;
+      labelSvg =
+        `<line x1="${num(at)}" x2="${num(at)}" y1="${num(labelY - 10)}" y2="${MARGIN.top}" stroke="#212121" stroke-opacity="0.35"/>` +
+        `<text x="${num(at + 3)}" y="${num(labelY)}" class="transition-label">${escapeXml(label)}</text>`;
+    }
     parts.push(
-      `<g class="transition" data-from="${escapeXml(transition.from)}" data-to="${escapeXml(transition.to)}"><title>${escapeXml(transition.from)} → ${escapeXml(transition.to)} at ${num(transition.at / 1000)} s</title>` +
-        `<line x1="${num(at)}" x2="${num(at)}" y1="${MARGIN.top}" y2="${bottom}" stroke="#212121" stroke-width="1.5"/>` +
+      `<g class="transition" data-from="${escapeXml(transition.from)}" data-to="${escapeXml(transition.to)}"><title>${escapeXml(transition.from)} → ${escapeXml(transition.to)} at ${num(transition.at / 1000)} s${transition.reason ? ` (${escapeXml(transition.reason)})` : ''}</title>` +
+        `<line x1="${num(at)}" x2="${num(at)}" y1="${MARGIN.top}" y2="${bottom}" stroke="#212121" stroke-width="1.2"/>` +
         `<path d="M${num(at - 4)},${MARGIN.top} L${num(at + 4)},${MARGIN.top} L${num(at)},${MARGIN.top + 7} Z" fill="#212121"/>` +
-        `<text x="${num(at + 3)}" y="${MARGIN.top + 18}" class="transition-label">${escapeXml(transition.to)}</text></g>`,
+        labelSvg +
+        '</g>',
     );
   }
 
   // Legend.
   const legendX = MARGIN.left + plotWidth + 16;
   let legendY = MARGIN.top + 4;
-  parts.push(`<text class="legend-title" x="${legendX}" y="${legendY}">answers</text>`);
+  parts.push(`<text class="legend-title" x="${legendX}" y="${legendY}" font-weight="600">answers (bars)</text>`);
   for (const kind of ANSWER_KINDS) {
     legendY += 18;
-    parts.push(`<rect class="legend-swatch" x="${legendX}" y="${legendY - 10}" width="12" height="12" fill="${ANSWER_COLOURS[kind]}"/><text x="${legendX + 18}" y="${legendY}">${kind}</text>`);
+    parts.push(`<rect class="legend-swatch" x="${legendX}" y="${legendY - 10}" width="12" height="12" fill="${ANSWER_COLOURS[kind]}"/><text x="${legendX + 18}" y="${legendY}">${ANSWER_MEANINGS[kind]}</text>`);
   }
   legendY += 30;
-  parts.push(`<text class="legend-title" x="${legendX}" y="${legendY}">breaker state</text>`);
-  const states = [...new Set([...Object.keys(STATE_COLOURS).slice(0, 3), ...timeline.bands.map((band) => band.state)])];
+  parts.push(`<text class="legend-title" x="${legendX}" y="${legendY}" font-weight="600">breaker state (background)</text>`);
+  const states = [...new Set([...Object.keys(STATE_MEANINGS), ...timeline.bands.map((band) => band.state)])];
   for (const state of states) {
     legendY += 18;
-    parts.push(`<rect class="legend-swatch" x="${legendX}" y="${legendY - 10}" width="12" height="12" fill="${STATE_COLOURS[state] ?? UNKNOWN_STATE_COLOUR}" stroke="#9e9e9e"/><text x="${legendX + 18}" y="${legendY}">${escapeXml(state)}</text>`);
+    parts.push(`<rect class="legend-swatch" x="${legendX}" y="${legendY - 10}" width="12" height="12" fill="${STATE_COLOURS[state] ?? UNKNOWN_STATE_COLOUR}" stroke="#9e9e9e"/><text x="${legendX + 18}" y="${legendY}">${escapeXml(STATE_MEANINGS[state] ?? state)}</text>`);
   }
+  legendY += 18;
+  parts.push(`<line class="legend-swatch" x1="${legendX + 6}" x2="${legendX + 6}" y1="${legendY - 11}" y2="${legendY + 3}" stroke="#212121" stroke-width="1.2"/><text x="${legendX + 18}" y="${legendY}">state change</text>`);
 
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Incident timeline: answers per second by kind, breaker state as bands" font-family="system-ui, sans-serif" font-size="12">`,

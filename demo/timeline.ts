@@ -17,6 +17,8 @@ export interface Transition {
   at: number;
   from: string;
   to: string;
+  /** Why, as the breaker said it (failureThreshold, trialFailed, trialSucceeded, ...); '' when unknown. */
+  reason: string;
 }
 
 export interface Timeline {
@@ -34,7 +36,7 @@ export const emptyCounts = (): AnswerCounts => ({ fresh: 0, cached: 0, rejected:
 
 export class TimelineRecorder {
   private readonly buckets: AnswerCounts[] = [];
-  private readonly states: Array<{ at: number; state: string }> = [];
+  private readonly states: Array<{ at: number; state: string; reason: string }> = [];
   private readonly phaseStarts: Array<{ at: number; name: string }> = [];
 
   constructor(readonly bucketMs: number) {
@@ -47,20 +49,29 @@ export class TimelineRecorder {
     this.buckets[index][kind] += 1;
   }
 
-  /** A state reading; only changes are kept. Readings must come in time order. */
-  state(state: string, at: number): void {
-    const last = this.states[this.states.length - 1];
-    if (last && at < last.at) throw new Error(`state reading at ${at} ms is earlier than the last one (${last.at} ms)`);
-    if (last?.state !== state) this.states.push({ at, state });
+  /**
+   * The state from `at` on (and why it changed, if known). Readings may arrive slightly out of time order (two
+   * containers' log lines can interleave): they are kept in time order, and a reading equal to the state before
+   * it is not a change.
+   */
+  state(state: string, at: number, reason = ''): void {
+    let index = this.states.length;
+    while (index > 0 && this.states[index - 1].at > at) index -= 1;
+    this.states.splice(index, 0, { at, state, reason });
   }
 
   phase(name: string, at: number): void {
     this.phaseStarts.push({ at, name });
   }
 
-  /** The latest state reading, if any. */
+  /** The state at the latest time read, if any. */
   currentState(): string | undefined {
     return this.states[this.states.length - 1]?.state;
+  }
+
+  /** The readings that changed the state, in time order. */
+  private changes(): Array<{ at: number; state: string; reason: string }> {
+    return this.states.filter((reading, i) => i === 0 || reading.state !== this.states[i - 1].state);
   }
 
   /** Answers in the bucket holding `at`. */
@@ -71,12 +82,13 @@ export class TimelineRecorder {
   finish(durationMs: number): Timeline {
     const bucketCount = Math.max(this.buckets.length, Math.ceil(durationMs / this.bucketMs));
     const buckets = Array.from({ length: bucketCount }, (_, i) => ({ ...(this.buckets[i] ?? emptyCounts()) }));
-    const bands = this.states.map((reading, i) => ({
+    const changes = this.changes();
+    const bands = changes.map((reading, i) => ({
       state: reading.state,
       from: reading.at,
-      to: i + 1 < this.states.length ? this.states[i + 1].at : Math.max(durationMs, reading.at),
+      to: i + 1 < changes.length ? changes[i + 1].at : Math.max(durationMs, reading.at),
     }));
-    const transitions = this.states.slice(1).map((reading, i) => ({ at: reading.at, from: this.states[i].state, to: reading.state }));
+    const transitions = changes.slice(1).map((reading, i) => ({ at: reading.at, from: changes[i].state, to: reading.state, reason: reading.reason }));
     const phases = this.phaseStarts.map((start, i) => ({
       name: start.name,
       from: start.at,

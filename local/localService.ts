@@ -1,7 +1,7 @@
 /**
  * The whole service on this machine, no AWS account: dynalite with serverless.yml's tables, the user-directory stub,
  * and serverless-offline running the real GetUser handler. Used by `npm start` (local/start.ts), the integration
- * tests and the demo.
+ * tests and the demo (which overrides some serverless.yml params, see `params`).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynalite, type RunningDynalite } from './dynalite';
@@ -21,6 +21,12 @@ export interface LocalServiceOptions {
   dataDir?: string;
   /** The serverless.yml stage whose table names and params are used. Default dev. */
   stage?: string;
+  /**
+   * Overrides of that stage's serverless.yml `params`, as `--param="name=value"` would on the command line, e.g.
+   * `{ breakerOpenMs: '2000' }` for a shorter open period. `userDirectoryUrl` is not among them: it is always the
+   * stub's URL. None by default (what `npm start` runs).
+   */
+  params?: Record<string, string>;
   /** serverless-offline's output: request log and handler logs. */
   onOutput?: (text: string) => void;
   /** Aborting while starting stops whatever was started and rejects with the signal's reason. */
@@ -46,6 +52,9 @@ export interface RunningLocalService {
 
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<RunningLocalService> {
   const stage = options.stage ?? 'dev';
+  if (options.params && 'userDirectoryUrl' in options.params) {
+    throw new Error('startLocalService: params.userDirectoryUrl cannot be overridden; the local run always points the handler at the stub');
+  }
   const stops: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -79,7 +88,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       stage,
       httpPort: await portOrFree(options.port ?? 3000),
       lambdaPort: await portOrFree(options.lambdaPort ?? 0),
-      params: { userDirectoryUrl: directory.url },
+      params: { ...options.params, userDirectoryUrl: directory.url },
       env: {
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         // The handler signs requests to dynalite; dynalite accepts any credentials.

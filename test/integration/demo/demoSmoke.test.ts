@@ -3,12 +3,28 @@
  * HTML page it writes: an SVG with a band for each state the breaker went through and a marker per transition.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = path.join(__dirname, '../../..');
+
+/** Command lines of the living processes (Linux /proc). */
+async function commandLines(): Promise<string[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const lines = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')));
+  return lines.map((line) => line.split('\0').join(' '));
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
 
 describe('demo --smoke', () => {
   let outDir: string;
@@ -31,6 +47,13 @@ describe('demo --smoke', () => {
   it('prints live progress and the page’s path', () => {
     expect(stdout).toMatch(/\[\s*\d+\.\d s\] \S.* breaker (CLOSED|OPEN|HALF_OPEN)/);
     expect(stdout).toContain(`Timeline written to ${path.join(outDir, 'incident-smoke.html')}`);
+  });
+
+  it('stops everything it started: serverless-offline (its own process group) is gone and its port free', async () => {
+    const apiPort = Number(/API http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
+    expect(apiPort).toBeGreaterThan(0);
+    expect((await commandLines()).filter((line) => line.includes(`--httpPort ${apiPort} `))).toEqual([]);
+    expect(await portIsFree(apiPort)).toBe(true);
   });
 
   it('writes a self-contained page with one SVG and the four phases', () => {

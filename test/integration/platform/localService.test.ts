@@ -80,6 +80,48 @@ describe('the local service', () => {
   });
 });
 
+describe('the local service with serverless.yml params overridden', () => {
+  let service: RunningLocalService;
+
+  beforeAll(async () => {
+    // dev opens after 5 failures, on the item "user-directory"; these overrides make one failure open "overridden".
+    service = await startLocalService({ port: 0, directoryPort: 0, lambdaPort: 0, params: { breakerName: 'overridden', breakerFailureThreshold: '1' } });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('passes the overrides to the handler: one failure opens the circuit named by the override', async () => {
+    service.directory.setMode({ kind: 'down' });
+
+    const response = await fetch(`${service.apiUrl}/user/demo-1`);
+    await response.arrayBuffer();
+
+    expect(response.status).toBe(503);
+    const client = new DynamoDBClient({
+      endpoint: service.dynamoEndpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const read = async (id: string) =>
+        (await client.send(new GetItemCommand({ TableName: service.tables.CircuitBreakers, Key: { id: { S: id } }, ConsistentRead: true }))).Item;
+      expect((await read('overridden'))?.state).toEqual({ S: 'OPEN' });
+      expect(await read('user-directory')).toBeUndefined();
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('still points the handler at the stub, which cannot be overridden', async () => {
+    expect(service.directory.stats().requests).toBeGreaterThanOrEqual(1);
+    await expect(startLocalService({ port: 0, directoryPort: 0, params: { userDirectoryUrl: 'http://example.com' } })).rejects.toThrow(
+      'params.userDirectoryUrl cannot be overridden',
+    );
+  });
+});
+
 describe('the local service, when the API port is taken', () => {
   let blocker: Server;
   let port: number;

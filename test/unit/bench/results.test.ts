@@ -1,4 +1,4 @@
-import { checkInvariants, ratio, renderTable, type BenchResults } from '../../../bench/results';
+import { checkInvariants, ratio, renderTable, verdict, type BenchResults } from '../../../bench/results';
 import type { OutageResult } from '../../../bench/outage/outageScenario';
 import { SMOKE } from '../../../bench/settings';
 
@@ -46,6 +46,20 @@ describe('checkInvariants (what makes npm run bench exit non-zero)', () => {
     expect(checkInvariants([]).violations).toEqual(['no outage result for this breaker']);
     expect(checkInvariants([outage('breaker', { lostCount: null })]).violations).toEqual(['the lost-count check did not run']);
     expect(checkInvariants([outage('breaker', {}, { unattributedTrials: 1 })]).violations[0]).toContain('unverified');
+  });
+});
+
+describe('verdict (the exit code of npm run bench)', () => {
+  it('is 1, naming each broken invariant, when this breaker lost a count or exceeded its half-open limit', () => {
+    const broken = checkInvariants([outage('breaker', { lostCount: { observedFailures: 40, storedFailures: 39, lost: 1, dynamoRequests: {} } }, { maxTrialsInFlight: 3 })]);
+    expect(verdict(broken)).toEqual({
+      exitCode: 1,
+      lines: ['INVARIANT BROKEN: lost 1 failure count(s): callers observed 40, the state item holds 39', 'INVARIANT BROKEN: 3 trial calls were in flight at once; halfOpenMaxCalls is 2'],
+    });
+  });
+
+  it('is 0 when both held', () => {
+    expect(verdict(checkInvariants([outage('breaker')])).exitCode).toBe(0);
   });
 });
 

@@ -35,9 +35,9 @@ describe('TimelineRecorder', () => {
     const recorder = new TimelineRecorder(100);
     recorder.state('CLOSED', 10);
     recorder.state('CLOSED', 50);
-    recorder.state('OPEN', 200);
+    recorder.state('OPEN', 200, 'failureThreshold');
     recorder.state('HALF_OPEN', 300);
-    recorder.state('CLOSED', 320);
+    recorder.state('CLOSED', 320, 'trialSucceeded');
     expect(recorder.currentState()).toBe('CLOSED');
     const timeline = recorder.finish(400);
     expect(timeline.bands).toEqual([
@@ -47,9 +47,9 @@ describe('TimelineRecorder', () => {
       { state: 'CLOSED', from: 320, to: 400 },
     ]);
     expect(timeline.transitions).toEqual([
-      { at: 200, from: 'CLOSED', to: 'OPEN' },
-      { at: 300, from: 'OPEN', to: 'HALF_OPEN' },
-      { at: 320, from: 'HALF_OPEN', to: 'CLOSED' },
+      { at: 200, from: 'CLOSED', to: 'OPEN', reason: 'failureThreshold' },
+      { at: 300, from: 'OPEN', to: 'HALF_OPEN', reason: '' },
+      { at: 320, from: 'HALF_OPEN', to: 'CLOSED', reason: 'trialSucceeded' },
     ]);
   });
 
@@ -63,10 +63,16 @@ describe('TimelineRecorder', () => {
     ]);
   });
 
-  it('rejects state readings out of time order and a non-positive bucket', () => {
+  it('puts readings that arrive out of time order (interleaved log lines of two containers) in their place', () => {
     const recorder = new TimelineRecorder(100);
-    recorder.state('CLOSED', 50);
-    expect(() => recorder.state('OPEN', 40)).toThrow('earlier than the last one');
+    recorder.state('CLOSED', 0);
+    recorder.state('HALF_OPEN', 300);
+    recorder.state('OPEN', 200);
+    expect(recorder.currentState()).toBe('HALF_OPEN');
+    expect(recorder.finish(400).transitions.map((t) => `${t.from}>${t.to}@${t.at}`)).toEqual(['CLOSED>OPEN@200', 'OPEN>HALF_OPEN@300']);
+  });
+
+  it('rejects a non-positive bucket', () => {
     expect(() => new TimelineRecorder(0)).toThrow('bucketMs must be > 0');
   });
 });
