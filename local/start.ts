@@ -76,6 +76,8 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
     'Heal it; after the open period (5 s in dev, doubling with each failed trial) calls close the circuit:',
     row(`curl -X POST ${directory}/_control -d '{"kind":"up"}'`),
     row(`curl ${directory}/_control`, 'mode and request counters'),
+    'See and steer the circuit (force-open, disable, reset also work):',
+    row(`npm run breaker -- status --endpoint ${service.dynamoEndpoint}`),
     '',
     'Ctrl-C stops everything.',
     '',
