@@ -5,7 +5,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { RunningDynalite } from './dynalite';
 
 export class JavaMissingError extends Error {
@@ -29,7 +37,8 @@ function jarDirectory(): string {
   return path.join(libRoot, folder);
 }
 
-function checkJava(): void {
+/** Throws JavaMissingError unless `java` on the PATH is version 17 or newer. */
+export function checkJava(): void {
   const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (probe.error) throw new JavaMissingError(probe.error.message);
   const match = /version "(\d+)/.exec(`${probe.stderr}${probe.stdout}`);
@@ -50,7 +59,12 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startDynamoDBLocal(options: { port?: number } = {}): Promise<RunningDynalite> {
+export interface RunningDynamoDBLocal extends RunningDynalite {
+  /** The java process; stop() ends it by this PID and waits for it to exit. */
+  pid: number;
+}
+
+export async function startDynamoDBLocal(options: { port?: number } = {}): Promise<RunningDynamoDBLocal> {
   checkJava();
   const directory = jarDirectory();
   const port = options.port ?? (await freePort());
@@ -83,11 +97,44 @@ export async function startDynamoDBLocal(options: { port?: number } = {}): Promi
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+    await warmUp(client).catch((error: Error) => {
+      throw new Error(`DynamoDB Local on ${endpoint} failed a warm-up request: ${error.name}: ${error.message}`, { cause: error });
+    });
   } catch (error) {
     await stop();
     throw error;
   } finally {
     client.destroy();
   }
-  return { endpoint, port, stop };
+  return { endpoint, port, pid: child.pid as number, stop };
+}
+
+/**
+ * The first request of each kind takes a cold JVM hundreds of milliseconds (class loading, JIT), longer than the
+ * time budgets the service and its tests give one request. One of each kind the service makes, on a scratch table,
+ * so that the first real request answers as fast as the rest.
+ */
+async function warmUp(client: DynamoDBClient): Promise<void> {
+  const TableName = 'warm-up';
+  const Key = { id: { S: 'warm-up' } };
+  await client.send(
+    new CreateTableCommand({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+  );
+  await client.send(new PutItemCommand({ TableName, Item: { ...Key, n: { N: '0' } }, ConditionExpression: 'attribute_not_exists(id) OR n < :n', ExpressionAttributeValues: { ':n': { N: '1' } } }));
+  const update = new UpdateItemCommand({
+    TableName,
+    Key,
+    UpdateExpression: 'SET #s = if_not_exists(#s, :s) ADD n :n',
+    ConditionExpression: 'attribute_not_exists(#s) OR NOT (#s IN (:s))',
+    ExpressionAttributeNames: { '#s': 'state' },
+    ExpressionAttributeValues: { ':s': { S: 'OPEN' }, ':n': { N: '1' } },
+    ReturnValues: 'ALL_NEW',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+  await client.send(update);
+  await client.send(update).catch((error: Error) => {
+    if (error.name !== 'ConditionalCheckFailedException') throw error;
+  });
+  await client.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
+  await client.send(new DeleteTableCommand({ TableName }));
 }

@@ -4,8 +4,10 @@
  * Rules every request here follows:
  * - Counts change only by ADD, never by read-modify-write (two containers reading 3 failures would both write 4).
  * - Every state change is an UpdateItem conditional on the version (and state) it leaves, so exactly one instance
- *   performs it; the others get ConditionalCheckFailed and learn the winner's state from a consistent read
- *   (dynalite cannot return the item with the failure, so the read is the one path that works everywhere).
+ *   performs it; the others get ConditionalCheckFailed and learn the winner's state without a read: every conditional
+ *   write sends ReturnValuesOnConditionCheckFailure: ALL_OLD, and DynamoDB (and DynamoDB Local) return the item with
+ *   the exception. When the exception carries no item (dynalite ignores the parameter; a condition that failed on a
+ *   missing item has none to return), the loser makes one consistent read instead.
  * - No request overwrites the whole item: each SETs, ADDs or REMOVEs only the attributes it owns.
  * - Writes return ALL_NEW so the caller's cache is refreshed without another read.
  */
@@ -14,6 +16,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type ConditionalCheckFailedException,
 } from '@aws-sdk/client-dynamodb';
 import { convertToNative, marshall } from '@aws-sdk/util-dynamodb';
 import { BreakerConfigError } from '../errors';
@@ -172,13 +175,16 @@ export class DynamoDBStateStore implements StateStore {
           ExpressionAttributeNames: update.names,
           ExpressionAttributeValues: marshall(update.values),
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         { abortSignal: options.abortSignal },
       );
       return { applied: true, record: parseItem(circuit, toNative(output.Attributes)) };
     } catch (error) {
       if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
-      return { applied: false, record: await this.read(circuit, options) };
+      // The item as the failed condition saw it is the winner's state, as fresh as a consistent read would be.
+      const item = (error as ConditionalCheckFailedException).Item;
+      return { applied: false, record: item ? parseItem(circuit, toNative(item)) : await this.read(circuit, options) };
     }
   }
 }

@@ -3,7 +3,8 @@
  * write (or a strongly consistent read), so both stores give identical semantics under any interleaving of instances.
  *
  * Every write answers with the item as it now is: on success the item after the write, on a failed condition the
- * item that made it fail (read strongly consistently). So an instance that loses a race learns the winner's state.
+ * item that made it fail (returned with the failure, or read strongly consistently where the backend cannot return it).
+ * So an instance that loses a race learns the winner's state.
  */
 import type { CircuitStateName } from '../events';
 import type { CircuitRecord, PermitLease } from '../state';

@@ -1,6 +1,7 @@
 /**
  * Four OS processes, each a "container" with its own breaker and several concurrent callers, share one breaker item
- * in one dynalite and one downstream HTTP server on 127.0.0.1 (which counts requests on its side).
+ * on one DynamoDB backend (dynalite, or DynamoDB Local with DYNAMODB_BACKEND=dynamodb-local; the workers get its
+ * endpoint over IPC) and one downstream HTTP server on 127.0.0.1 (which counts requests on its side).
  * Coordination is by IPC messages and server-side request events, never by sleeping.
  */
 import { fork, type ChildProcess } from 'node:child_process';

@@ -1,6 +1,7 @@
 /**
- * 50 breaker instances in one process sharing one state item in a real DynamoDB-compatible server (dynalite),
- * protecting one real HTTP downstream on 127.0.0.1. Every claim is checked with real concurrency.
+ * 50 breaker instances in one process sharing one state item in a real DynamoDB-compatible server (dynalite, or
+ * DynamoDB Local with DYNAMODB_BACKEND=dynamodb-local), protecting one real HTTP downstream on 127.0.0.1. Every claim
+ * is checked with real concurrency.
  */
 import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore, type BreakerEvent, type CircuitBreakerOptions } from '../../../src/breaker';
 import { startBreakerTable, type BreakerTable } from '../../support/breaker/breakerTable';
@@ -105,10 +106,18 @@ test('half-open: of 50 instances calling at once at most halfOpenMaxCalls trials
   skew.ms = 60_000; // the open period is over for every instance
   downstream.setMode('hold');
   downstream.resetStats();
+  // A rejection can settle before an admitted trial's request reaches the downstream: wait for both sides.
+  const twoTrialsHeld = new Promise<void>((resolve) => {
+    const stop = downstream.onRequest(() => {
+      if (downstream.stats().inFlight < 2) return;
+      stop();
+      resolve();
+    });
+  });
   const outcomes = instances.map((breaker) => breaker.execute(callDownstream).then(() => 'ok', (e: Error) => e.name));
   // The 48 rejections settle while the two admitted trials are held by the downstream.
   const settled: string[] = [];
-  await new Promise<void>((resolve) => {
+  const rejectionsSettled = new Promise<void>((resolve) => {
     outcomes.forEach((outcome) =>
       outcome.then((result) => {
         settled.push(result);
@@ -116,6 +125,7 @@ test('half-open: of 50 instances calling at once at most halfOpenMaxCalls trials
       }),
     );
   });
+  await Promise.all([rejectionsSettled, twoTrialsHeld]);
   expect(settled.every((name) => name === 'CircuitOpenError')).toBe(true);
   expect(downstream.stats()).toMatchObject({ inFlight: 2, maxInFlight: 2, requests: 2 });
   downstream.release();

@@ -1,7 +1,7 @@
 /**
- * GetUser end to end on real parts: a DynamoDB-compatible server (dynalite) holding both tables, the user-directory
- * stub on 127.0.0.1, the real breaker with its DynamoDB state store, the real handler. Time is an injected clock;
- * nothing here sleeps.
+ * GetUser end to end on real parts: a DynamoDB-compatible server (dynalite, or DynamoDB Local with
+ * DYNAMODB_BACKEND=dynamodb-local) holding both tables, the user-directory stub on 127.0.0.1, the real breaker with
+ * its DynamoDB state store, the real handler. Time is an injected clock; nothing here sleeps.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -13,14 +13,14 @@ import { startBlackHole, type BlackHole } from '../../support/getUser/blackHole'
 import { captureOutput, type CapturedOutput } from '../../support/getUser/captureOutput';
 import { getUserEvent } from '../../support/getUser/events';
 import { createTable, localClient } from '../../support/getUser/tables';
-import { startDynamoBackend, type RunningDynamoBackend } from '../../support/dynamoBackend';
+import { dynamoBackendName, startDynamoBackend, type RunningDynamoBackend } from '../../support/dynamoBackend';
 
 const USERS_TABLE = 'users';
 const BREAKER_TABLE = 'circuit-breakers';
 const OPEN_MS = 10_000;
 const FUNCTION_TIMEOUT_MS = 6000;
 
-describe('GetUser against dynalite and the directory stub', () => {
+describe(`GetUser against ${dynamoBackendName()} and the directory stub`, () => {
   let dynamo: RunningDynamoBackend;
   let admin: DynamoDBClient;
   let stub: RunningUserDirectoryStub;

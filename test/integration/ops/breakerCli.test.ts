@@ -1,27 +1,28 @@
 /**
- * `npm run breaker` against dynalite with the tables of serverless.yml: what the operator sets is what a service
- * instance (a separate breaker on the same table) obeys.
+ * `npm run breaker` against the integration DynamoDB backend (test/support/dynamoBackend.ts) with the tables of
+ * serverless.yml: what the operator sets is what a service instance (a separate breaker on the same table) obeys.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynalite, type RunningDynalite } from '../../../local/dynalite';
+import { startDynalite } from '../../../local/dynalite';
 import { createTables, readTablesFromServerlessYml } from '../../../local/tablesFromServerlessYml';
 import { clientConfigFor, parseBreakerCommand, runBreakerCommand } from '../../../ops/breakerCommand';
 import { readStageBreakerSettings } from '../../../ops/stageBreakerSettings';
 import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore } from '../../../src/breaker';
+import { startDynamoBackend, type RunningDynamoBackend } from '../../support/dynamoBackend';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..', '..');
 const settings = readStageBreakerSettings('dev');
 
 describe('the breaker operator command', () => {
-  let dynamo: RunningDynalite;
+  let dynamo: RunningDynamoBackend;
   let client: DynamoDBClient;
 
   beforeAll(async () => {
-    dynamo = await startDynalite();
+    dynamo = await startDynamoBackend();
     client = new DynamoDBClient(clientConfigFor(parseBreakerCommand(['status', '--endpoint', dynamo.endpoint])));
     await createTables(client, readTablesFromServerlessYml({ stage: 'dev' }));
   });
@@ -69,6 +70,7 @@ describe('the breaker operator command', () => {
   });
 
   it('exits 1 naming the table when the store cannot be reached', async () => {
+    // Any server will do: a port that was just listening and is now closed.
     const closedPort = await startDynalite().then(async (other) => {
       await other.stop();
       return other.port;

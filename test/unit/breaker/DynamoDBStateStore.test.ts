@@ -48,6 +48,10 @@ function make(clock: ManualClock, overrides: Record<string, unknown> = {}) {
 const item = (fields: Record<string, unknown>) => marshall({ id: 'c', ...fields });
 
 beforeEach(() => ddb.reset());
+// Every kind of write is made somewhere in this file: none may forget to ask for the item on a failed condition.
+afterEach(() => {
+  for (const input of updates()) expect(input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+});
 
 describe('DynamoDBStateStore requests', () => {
   test('reads are strongly consistent, on the hash key id', async () => {
@@ -90,17 +94,47 @@ describe('DynamoDBStateStore requests', () => {
     expect(transition.update).toBe("SET state = 'OPEN', version = 4, backoffStep = 0, trialSuccesses = 0, updatedAt = 1200000, openUntil = 1201000 REMOVE f_1200000, p_0, p_1");
   });
 
-  test('a lost transition race is learned with a consistent read', async () => {
+  test('every conditional write asks for the item on a failed condition (ALL_OLD)', async () => {
+    const clock = new ManualClock(1_200_000);
+    ddb.on(GetItemCommand).resolves({ Item: item({ state: 'CLOSED', version: 3, f_1200000: 1 }) });
+    ddb.on(UpdateItemCommand)
+      .resolvesOnce({ Attributes: item({ state: 'CLOSED', version: 3, f_1200000: 2 }) })
+      .resolvesOnce({ Attributes: item({ state: 'OPEN', version: 4, openUntil: 1_201_000 }) })
+      .resolvesOnce({ Attributes: item({ state: 'FORCED_OPEN', version: 5 }) });
+    const breaker = make(clock);
+    await breaker.execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
+    await breaker.forceOpen();
+    expect(updates()).toHaveLength(3); // a failure count, the opening, an override
+    for (const input of updates()) expect(input).toMatchObject({ ConditionExpression: expect.any(String), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+  });
+
+  /** A failure reaching the threshold whose opening write loses to another instance's; `winner` is what it finds. */
+  function loseTheOpeningRace(lost: ConditionalCheckFailedException) {
     const clock = new ManualClock(1_200_000);
     ddb.on(GetItemCommand)
       .resolvesOnce({ Item: item({ state: 'CLOSED', version: 3, f_1200000: 1 }) })
       .resolves({ Item: item({ state: 'OPEN', version: 4, openUntil: 1_205_000 }) });
     ddb.on(UpdateItemCommand)
       .resolvesOnce({ Attributes: item({ state: 'CLOSED', version: 3, f_1200000: 2 }) })
-      .rejectsOnce(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
-    const breaker = make(clock);
+      .rejectsOnce(lost);
+    return make(clock);
+  }
+
+  test('a lost race whose exception carries the item (DynamoDB) learns the winner from it, with no read', async () => {
+    const winner = item({ state: 'OPEN', version: 4, openUntil: 1_207_000 });
+    const breaker = loseTheOpeningRace(new ConditionalCheckFailedException({ message: 'no', $metadata: {}, Item: winner }));
     await breaker.execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
-    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1); // the read before the call, none after the lost race
+    await expect(breaker.execute(async () => 'ok')).rejects.toMatchObject({ state: 'OPEN', retryAfterMs: 7_000 });
+    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1);
+  });
+
+  test('a lost race whose exception carries no item (dynalite) learns the winner with one consistent read', async () => {
+    const breaker = loseTheOpeningRace(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    await breaker.execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
+    const reads = ddb.commandCalls(GetItemCommand);
+    expect(reads).toHaveLength(2);
+    expect(reads[1].args[0].input).toMatchObject({ Key: { id: { S: 'c' } }, ConsistentRead: true });
     await expect(breaker.execute(async () => 'ok')).rejects.toMatchObject({ state: 'OPEN', retryAfterMs: 5_000 });
   });
 
