@@ -2,12 +2,13 @@
  * The DynamoDB tables of serverless.yml (`resources.Resources`, Type AWS::DynamoDB::Table), turned into
  * CreateTable requests for the local server: the deployed schema is the only schema, there is no second copy.
  *
- * Keeps what shapes the data (name, keys, indexes, billing, stream); drops what only matters in AWS
- * (encryption, backups, tags, TTL, deletion protection).
+ * Keeps what shapes the data (name, keys, indexes, billing, stream) and the TTL attribute, which is enabled where the
+ * server has the TTL API (DynamoDB Local; dynalite has none); drops what only matters in AWS (encryption, backups,
+ * tags, deletion protection).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseCloudFormationYaml } from './cloudFormationYaml';
 import { resolveServerlessVariables } from './serverlessVariables';
 
@@ -21,6 +22,8 @@ export interface LocalTable {
   /** The CloudFormation logical id, e.g. `Users`. */
   logicalId: string;
   input: CreateTableCommandInput;
+  /** TimeToLiveSpecification's attribute, when enabled. */
+  ttlAttribute?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -48,21 +51,45 @@ export function tablesFromServerlessConfig(config: unknown, stage: string): Loca
     if (!isObject(resource) || resource.Type !== 'AWS::DynamoDB::Table') continue;
     const where = `resources.Resources.${logicalId}.Properties`;
     const properties = resolveServerlessVariables(resource.Properties, { config, stage, where });
-    tables.push({ logicalId, input: createTableInput(properties, where) });
+    tables.push({ logicalId, input: createTableInput(properties, where), ...ttlAttributeOf(properties, where) });
   }
   if (tables.length === 0) throw new TableDefinitionError('serverless.yml declares no AWS::DynamoDB::Table under resources.Resources');
   return tables;
 }
 
-/** Creates every table; one that already exists (a persistent data directory) is left as it is. */
-export async function createTables(client: DynamoDBClient, tables: readonly LocalTable[]): Promise<void> {
-  for (const { input } of tables) {
+/**
+ * Creates every table and enables its TTL where the server can; one that already exists (a persistent data directory)
+ * is left as it is. Returns the tables whose TTL the server could not enable (dynalite has no TTL API).
+ */
+export async function createTables(client: DynamoDBClient, tables: readonly LocalTable[]): Promise<{ ttlUnsupported: string[] }> {
+  const ttlUnsupported: string[] = [];
+  for (const { input, ttlAttribute } of tables) {
     try {
       await client.send(new CreateTableCommand(input));
     } catch (error) {
       if ((error as Error).name !== 'ResourceInUseException') throw error;
+      continue;
+    }
+    if (ttlAttribute === undefined) continue;
+    try {
+      await client.send(
+        new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'UnknownOperationException') throw error;
+      ttlUnsupported.push(input.TableName as string);
     }
   }
+  return { ttlUnsupported };
+}
+
+function ttlAttributeOf(properties: unknown, where: string): { ttlAttribute?: string } {
+  const spec = isObject(properties) ? properties.TimeToLiveSpecification : undefined;
+  if (spec === undefined) return {};
+  if (!isObject(spec) || typeof spec.AttributeName !== 'string' || typeof spec.Enabled !== 'boolean') {
+    throw new TableDefinitionError(`${where}.TimeToLiveSpecification must have an AttributeName and Enabled: true or false`);
+  }
+  return spec.Enabled ? { ttlAttribute: spec.AttributeName } : {};
 }
 
 function createTableInput(properties: unknown, where: string): CreateTableCommandInput {

@@ -17,6 +17,7 @@ import {
   admissionFor,
   closeTransition,
   halfOpenTransition,
+  itemExpiry,
   openTransition,
   overrideTransition,
   repairTransition,
@@ -254,8 +255,10 @@ export class CircuitBreaker {
     const recordCount = () => {
       const known = this.cache?.record ?? emptyRecord(this.name);
       const staleCounters = policy.staleCounters(known.counters, now).filter((name) => name !== counter);
+      // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
+      const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, this.settings);
       return this.storeCall('recordCount', 'ifNotApplied', (abortSignal) =>
-        this.store.recordCount(this.name, { counter, staleCounters, now }, { abortSignal }),
+        this.store.recordCount(this.name, { counter, staleCounters, now, ...expiry }, { abortSignal }),
       );
     };
     let result = await recordCount();
@@ -269,6 +272,13 @@ export class CircuitBreaker {
     }
     if (result.applied && record.state === 'CLOSED' && record.problems.length === 0 && policy.shouldOpen(record.counters, now)) {
       await this.transition(record, openTransition(record, now, this.settings), 'failureThreshold');
+    }
+    if (result.applied && record.state === 'DISABLED' && record.expiresAt !== undefined) {
+      // Race: an operator disabled the circuit after this instance last read it, so the count just set an expiry on
+      // an item that must last until reset. Rewriting the override (conditional on this version) removes it.
+      await this.storeCall('transition', 'always', (abortSignal) =>
+        this.store.transition(this.name, overrideTransition(record, 'DISABLED', now, this.settings), { abortSignal }),
+      );
     }
   }
 
@@ -291,7 +301,7 @@ export class CircuitBreaker {
 
   private async repair(record: CircuitRecord): Promise<CircuitRecord> {
     const result = await this.storeCall('transition', 'always', (abortSignal) =>
-      this.store.transition(this.name, repairTransition(record, this.settings.now()), { abortSignal }),
+      this.store.transition(this.name, repairTransition(record, this.settings.now(), this.settings), { abortSignal }),
     );
     if (result.applied) this.emit({ type: 'itemRepaired', circuit: this.name, problems: record.problems, at: this.settings.now() });
     return result.record;

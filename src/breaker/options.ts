@@ -49,6 +49,12 @@ export interface CircuitBreakerOptions {
   random?: () => number;
   /** When a closed circuit opens. Default: a FailureCountPolicy(failureThreshold, windowMs, windowBuckets). */
   openingPolicy?: OpeningPolicy;
+  /**
+   * How long after its last write the state item may be deleted by the table's TTL (the `expiresAt` attribute), ms;
+   * 0 = never. An item written that long ago holds nothing live (no open period, lease or count in the window), so
+   * deleting it is the same as keeping it. Items an operator forced open or disabled never expire. Default 7 days.
+   */
+  itemTtlMs?: number;
 }
 
 export type BreakerSettings = Required<Omit<CircuitBreakerOptions, 'openingPolicy'>> & { openingPolicy: OpeningPolicy };
@@ -70,6 +76,7 @@ export const DEFAULTS = {
   storeTimeoutMs: 250,
   storeMaxAttempts: 2,
   onStoreError: 'allow',
+  itemTtlMs: 7 * 24 * 60 * 60 * 1000,
 } as const;
 
 const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'name', 'store', 'isFailure', 'now', 'random', 'openingPolicy']);
@@ -78,6 +85,8 @@ const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'name', 'store', 'isFai
 const MAX_MS = 24 * 60 * 60 * 1000;
 const MAX_SLOTS = 50;
 const MAX_STORE_TIMEOUT_MS = 10_000;
+/** TTL deletion runs up to days late and ignores seconds; below an hour the setting would be a misunderstanding. */
+const MIN_ITEM_TTL_MS = 60 * 60 * 1000;
 
 export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings {
   if (typeof options !== 'object' || options === null) throw new BreakerConfigError('options', 'must be an object');
@@ -107,6 +116,14 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
   integer(o, 'stateCacheMs', 0, MAX_MS);
   integer(o, 'storeTimeoutMs', 1, MAX_STORE_TIMEOUT_MS);
   integer(o, 'storeMaxAttempts', 1, 10);
+  integer(o, 'itemTtlMs', 0, 366 * MAX_MS);
+  const longestLife = o.maxOpenMs + o.windowMs + o.timeoutMs + o.permitLeaseMarginMs + o.stateCacheMs;
+  if (o.itemTtlMs !== 0 && o.itemTtlMs < Math.max(longestLife, MIN_ITEM_TTL_MS)) {
+    throw new BreakerConfigError(
+      'itemTtlMs',
+      `must be 0 (never expire) or at least 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + stateCacheMs (${longestLife}), got ${o.itemTtlMs}`,
+    );
+  }
   if (o.onStoreError !== 'allow' && o.onStoreError !== 'deny') throw new BreakerConfigError('onStoreError', `must be 'allow' or 'deny', got ${JSON.stringify(o.onStoreError)}`);
   for (const fn of ['isFailure', 'now', 'random'] as const) {
     if (o[fn] !== undefined && typeof o[fn] !== 'function') throw new BreakerConfigError(fn, 'must be a function');

@@ -11,6 +11,8 @@
  *   p_<slot>        M  a half-open trial permit lease { exp: N epoch ms, tok: S holder token }, slot 0..halfOpenMaxCalls-1
  *   f_<bucketStart> N  failures in one bucket of the rolling window (see FailureCountPolicy)
  *   updatedAt       N  epoch ms of the last write (informational)
+ *   expiresAt       N  epoch SECONDS after which the table's TTL may delete the item (see itemTtlMs); absent on
+ *                     FORCED_OPEN and DISABLED items, which last until an operator resets them
  *
  * A missing item is a closed circuit that has seen nothing. An item that is partial or malformed is treated as
  * closed too (never a crash); `problems` says what was wrong and the breaker's next write repairs it.
@@ -28,6 +30,7 @@ export const ATTR = {
   backoffStep: 'backoffStep',
   trialSuccesses: 'trialSuccesses',
   updatedAt: 'updatedAt',
+  expiresAt: 'expiresAt',
   permitExpiry: 'exp',
   permitToken: 'tok',
 } as const;
@@ -51,6 +54,8 @@ export interface CircuitRecord {
   /** null when the item has no valid version (missing item, or malformed): guards then match exactly that. */
   version: number | null;
   openUntil?: number;
+  /** The TTL attribute, epoch seconds, when present and a number (DynamoDB's TTL ignores anything else). */
+  expiresAt?: number;
   backoffStep: number;
   trialSuccesses: number;
   permits: PermitLease[];
@@ -91,6 +96,9 @@ export function parseItem(circuit: string, raw: Readonly<Record<string, unknown>
     else problems.push('openUntil is not a number');
   }
   if (parsedState === 'OPEN' && record.openUntil === undefined) problems.push('state OPEN without openUntil');
+
+  const expiresAt = raw[ATTR.expiresAt];
+  if (isEpoch(expiresAt)) record.expiresAt = expiresAt;
 
   for (const name of [ATTR.backoffStep, ATTR.trialSuccesses] as const) {
     const value = raw[name];

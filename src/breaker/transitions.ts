@@ -81,6 +81,7 @@ export function openTransition(record: CircuitRecord, now: number, settings: Bre
     backoffStep,
     // Counts of the closed period and every trial permit end with it.
     remove: [...new Set([...allSlotsAndCounters(record), ...slotsOnly(record, settings.halfOpenMaxCalls)])],
+    ...itemExpiry('OPEN', now, settings),
     now,
   };
 }
@@ -94,6 +95,7 @@ export function halfOpenTransition(record: CircuitRecord, now: number, settings:
     backoffStep: record.backoffStep,
     remove: slotsOnly(record, settings.halfOpenMaxCalls).filter((attribute) => attribute !== `p_${permit.slot}`),
     permit,
+    ...itemExpiry('HALF_OPEN', now, settings),
     now,
   };
 }
@@ -106,6 +108,7 @@ export function closeTransition(record: CircuitRecord, now: number, settings: Br
     version: nextVersion(record),
     backoffStep: 0,
     remove: [...new Set([...allSlotsAndCounters(record), ...slotsOnly(record, settings.halfOpenMaxCalls)])],
+    ...itemExpiry('CLOSED', now, settings),
     now,
   };
 }
@@ -118,20 +121,31 @@ export function overrideTransition(record: CircuitRecord, to: 'FORCED_OPEN' | 'D
     version: nextVersion(record),
     backoffStep: record.backoffStep,
     remove: slotsOnly(record, settings.halfOpenMaxCalls),
+    ...itemExpiry(to, now, settings),
     now,
   };
 }
 
 /** A malformed item becomes a well-formed closed one: valid counters are kept, everything else of ours goes. */
-export function repairTransition(record: CircuitRecord, now: number): TransitionRequest {
+export function repairTransition(record: CircuitRecord, now: number, settings: BreakerSettings): TransitionRequest {
   return {
     from: guardOf(record),
     to: 'CLOSED',
     version: nextVersion(record),
     backoffStep: 0,
     remove: record.slotAndCounterNames.filter((attribute) => !(attribute in record.counters)),
+    ...itemExpiry('CLOSED', now, settings),
     now,
   };
+}
+
+/**
+ * The TTL attribute a write leaving the item in `state` sets: itemTtlMs after now, in epoch seconds (DynamoDB's TTL
+ * unit). None for the operator states, which must last until reset, nor when itemTtlMs is 0.
+ */
+export function itemExpiry(state: CircuitStateName, now: number, settings: BreakerSettings): { expiresAt?: number } {
+  if (settings.itemTtlMs === 0 || state === 'FORCED_OPEN' || state === 'DISABLED') return {};
+  return { expiresAt: Math.ceil((now + settings.itemTtlMs) / 1000) };
 }
 
 export interface CircuitSnapshot {

@@ -87,6 +87,7 @@ export class DynamoDBStateStore implements StateStore {
     update.set.push(`${name(update, ATTR.state)} = if_not_exists(${name(update, ATTR.state)}, ${value(update, 'CLOSED')})`);
     update.set.push(`${name(update, ATTR.version)} = if_not_exists(${name(update, ATTR.version)}, ${value(update, 0)})`);
     update.set.push(`${name(update, ATTR.updatedAt)} = ${value(update, request.now)}`);
+    if (request.expiresAt !== undefined) update.set.push(`${name(update, ATTR.expiresAt)} = ${value(update, request.expiresAt)}`);
     // Buckets that left the window go in the same write (other paths than the ADD, so no conflict). A stale bucket
     // another instance still adds to would by definition no longer count.
     for (const counter of request.staleCounters) if (counter !== request.counter) update.remove.push(name(update, counter));
@@ -112,6 +113,8 @@ export class DynamoDBStateStore implements StateStore {
     update.set.push(`${name(update, ATTR.updatedAt)} = ${value(update, request.now)}`);
     if (request.openUntil !== undefined) update.set.push(`${name(update, ATTR.openUntil)} = ${value(update, request.openUntil)}`);
     else update.remove.push(name(update, ATTR.openUntil));
+    if (request.expiresAt !== undefined) update.set.push(`${name(update, ATTR.expiresAt)} = ${value(update, request.expiresAt)}`);
+    else update.remove.push(name(update, ATTR.expiresAt));
     if (request.permit) {
       // The first prober's OPEN -> HALF_OPEN takes slot 0 in the same write: no window in which another instance
       // could see HALF_OPEN with every slot free and start more trials than allowed.

@@ -48,6 +48,7 @@ export class MemoryStateStore implements StateStore {
         item[ATTR.state] ??= 'CLOSED';
         item[ATTR.version] ??= 0;
         item[ATTR.updatedAt] = request.now;
+        if (request.expiresAt !== undefined) item[ATTR.expiresAt] = request.expiresAt;
         item[request.counter] = addNumber(item[request.counter], 1, request.counter);
         for (const name of request.staleCounters) delete item[name];
       },
@@ -69,6 +70,8 @@ export class MemoryStateStore implements StateStore {
         item[ATTR.updatedAt] = request.now;
         if (request.openUntil !== undefined) item[ATTR.openUntil] = request.openUntil;
         else delete item[ATTR.openUntil];
+        if (request.expiresAt !== undefined) item[ATTR.expiresAt] = request.expiresAt;
+        else delete item[ATTR.expiresAt];
         for (const name of request.remove) delete item[name];
         if (request.permit) item[permitAttribute(request.permit.slot)] = leaseValue(request.permit.expiresAt, request.permit.token);
       },

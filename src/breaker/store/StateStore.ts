@@ -31,6 +31,8 @@ export interface RecordCountRequest {
   counter: string;
   /** Counters to REMOVE in the same write (out of the window); never `counter`. */
   staleCounters: string[];
+  /** The TTL attribute to SET (epoch seconds); absent: left as it is. */
+  expiresAt?: number;
   now: number;
 }
 
@@ -48,6 +50,8 @@ export interface TransitionRequest {
   permit?: PermitLease;
   /** Only if this trial permit is still held (a failed trial reopening the circuit). */
   heldPermit?: { slot: number; token: string };
+  /** The TTL attribute (epoch seconds); absent: removed, so the item never expires. */
+  expiresAt?: number;
   now: number;
 }
 

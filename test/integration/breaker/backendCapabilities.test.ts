@@ -1,7 +1,8 @@
 /**
  * Where the integration backends differ, asserted per backend: what each does with ReturnValuesOnConditionCheckFailure,
  * TransactWriteItems and the TTL API. DynamoDBStateStore uses only the first, and only when the backend honours it
- * (see lostRace.test.ts); nothing in the breaker or GetUser uses transactions or TTL.
+ * (see lostRace.test.ts), and writes a TTL attribute that only a table with TTL enabled acts on (itemExpiry.test.ts);
+ * nothing uses transactions.
  * Run with DYNAMODB_BACKEND=dynalite (npm test) and DYNAMODB_BACKEND=dynamodb-local (npm run test:dynamodb-local).
  */
 import {

@@ -76,7 +76,7 @@ describe('DynamoDBStateStore requests', () => {
     const [input] = updates();
     expect(input.ReturnValues).toBe('ALL_NEW');
     expect(rendered(input)).toEqual({
-      update: "SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 1200000 ADD f_1200000 1 REMOVE f_900000",
+      update: "SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 1200000, expiresAt = 606000 ADD f_1200000 1 REMOVE f_900000",
       condition: "attribute_not_exists(state) OR NOT (state IN ('OPEN', 'HALF_OPEN', 'FORCED_OPEN'))",
     });
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
@@ -91,7 +91,7 @@ describe('DynamoDBStateStore requests', () => {
     await make(clock).execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
     const transition = rendered(updates()[1]);
     expect(transition.condition).toBe("version = 3 AND state = 'CLOSED'");
-    expect(transition.update).toBe("SET state = 'OPEN', version = 4, backoffStep = 0, trialSuccesses = 0, updatedAt = 1200000, openUntil = 1201000 REMOVE f_1200000, p_0, p_1");
+    expect(transition.update).toBe("SET state = 'OPEN', version = 4, backoffStep = 0, trialSuccesses = 0, updatedAt = 1200000, openUntil = 1201000, expiresAt = 606000 REMOVE f_1200000, p_0, p_1");
   });
 
   test('every conditional write asks for the item on a failed condition (ALL_OLD)', async () => {
@@ -150,7 +150,7 @@ describe('DynamoDBStateStore requests', () => {
     expect(updates()).toHaveLength(2);
     const [probe, success] = updates().map(rendered);
     expect(probe.condition).toBe("version = 4 AND state = 'OPEN'");
-    expect(probe.update).toMatch(/^SET state = 'HALF_OPEN', version = 5, backoffStep = 1, trialSuccesses = 0, updatedAt = 2000000, p_0 = \{"M":.*\} REMOVE openUntil, p_1$/);
+    expect(probe.update).toMatch(/^SET state = 'HALF_OPEN', version = 5, backoffStep = 1, trialSuccesses = 0, updatedAt = 2000000, expiresAt = 606800, p_0 = \{"M":.*\} REMOVE openUntil, p_1$/);
     expect(success.condition).toMatch(/^state = 'HALF_OPEN' AND version = 5 AND p_0\.tok = '[0-9a-f-]{36}'$/);
     expect(success.update).toBe('ADD trialSuccesses 1 REMOVE p_0');
   });
@@ -176,7 +176,7 @@ describe('DynamoDBStateStore requests', () => {
     await make(clock).execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
     const reopen = rendered(updates()[1]);
     expect(reopen.condition).toBe(`(version = 5 AND state = 'HALF_OPEN') AND p_0.tok = '${token}'`);
-    expect(reopen.update).toMatch(/^SET state = 'OPEN', version = 6, backoffStep = 2, trialSuccesses = 0, updatedAt = 3000000, openUntil = 3004000 REMOVE p_0, p_1$/);
+    expect(reopen.update).toMatch(/^SET state = 'OPEN', version = 6, backoffStep = 2, trialSuccesses = 0, updatedAt = 3000000, openUntil = 3004000, expiresAt = 607800 REMOVE p_0, p_1$/);
   });
 
   test('an exempt error in a trial frees the slot only if it still holds the token', async () => {
@@ -197,7 +197,7 @@ describe('DynamoDBStateStore requests', () => {
     await make(new ManualClock(5)).forceOpen();
     const force = rendered(updates()[0]);
     expect(force.condition).toBe("attribute_not_exists(version) OR NOT attribute_type(version, 'N')");
-    expect(force.update).toBe("SET state = 'FORCED_OPEN', version = 1, backoffStep = 0, trialSuccesses = 0, updatedAt = 5 REMOVE openUntil, p_0, p_1");
+    expect(force.update).toBe("SET state = 'FORCED_OPEN', version = 1, backoffStep = 0, trialSuccesses = 0, updatedAt = 5 REMOVE openUntil, expiresAt, p_0, p_1");
   });
 
   test('every request carries an abort signal (the breaker budget)', async () => {

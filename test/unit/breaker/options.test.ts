@@ -21,6 +21,7 @@ describe('options', () => {
       storeTimeoutMs: 250,
       storeMaxAttempts: 2,
       onStoreError: 'allow',
+      itemTtlMs: 7 * 24 * 60 * 60 * 1000,
     });
     expect(() => new CircuitBreaker(base())).not.toThrow();
   });
@@ -45,6 +46,9 @@ describe('options', () => {
     ['storeTimeoutMs', { storeTimeoutMs: 60_000 }],
     ['storeMaxAttempts', { storeMaxAttempts: 0 }],
     ['onStoreError', { onStoreError: 'ignore' }],
+    ['itemTtlMs', { itemTtlMs: -1 }],
+    ['itemTtlMs', { itemTtlMs: 30 * 60 * 1000 }],
+    ['itemTtlMs', { itemTtlMs: 2 * 60 * 60 * 1000, maxOpenMs: 3 * 60 * 60 * 1000 }],
     ['isFailure', { isFailure: true }],
     ['now', { now: 5 }],
     ['openingPolicy', { openingPolicy: {} }],
@@ -59,6 +63,11 @@ describe('options', () => {
     expect(error).toBeInstanceOf(BreakerConfigError);
     expect((error as BreakerConfigError).option).toBe(option);
     expect((error as Error).message).toContain(`'${option}'`);
+  });
+
+  test('itemTtlMs may be 0 (never expire) or any span covering an open period, a window and a lease', () => {
+    expect(() => new CircuitBreaker({ ...base(), itemTtlMs: 0 })).not.toThrow();
+    expect(() => new CircuitBreaker({ ...base(), itemTtlMs: 60 * 60 * 1000 })).not.toThrow();
   });
 
   test('halfOpenSuccessThreshold may exceed halfOpenMaxCalls (trials run one after another)', () => {
