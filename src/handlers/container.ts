@@ -9,6 +9,7 @@ import { loadConfig, DEFAULT_SERVICE_NAME, type GetUserConfig } from '../config'
 import { BreakerCallObserver } from '../observability/breakerCallObserver';
 import { logBreakerEvent } from '../observability/breakerEventLog';
 import { createLogger } from '../observability/logger';
+import { createMetrics, recordBreakerEvent, type RequestMetrics } from '../observability/metrics';
 import { createTracing, type Tracing } from '../observability/tracer';
 import { countsAsDirectoryFailure, createDirectoryClient } from '../users/directoryClient';
 import { createGetUser, type GetUser } from '../users/getUser';
@@ -17,6 +18,7 @@ import { createUsersRepository } from '../users/usersRepository';
 export interface Container {
   config: GetUserConfig;
   logger: Logger;
+  metrics: RequestMetrics;
   breaker: CircuitBreaker;
   getUser: GetUser;
   /** Releases sockets (tests and local runs; Lambda just freezes the container). */
@@ -26,6 +28,7 @@ export interface Container {
 /** Test and local-run seams: replace a part, keep the rest of the wiring real. */
 export interface ContainerOverrides {
   logger?: Logger;
+  metrics?: RequestMetrics;
   tracing?: Tracing;
   /** Client for the Users table. */
   usersClient?: DynamoDBClient;
@@ -41,6 +44,7 @@ export interface ContainerOverrides {
 
 export function createContainer(config: GetUserConfig, overrides: ContainerOverrides = {}): Container {
   const logger = overrides.logger ?? createLogger(config);
+  const metrics = overrides.metrics ?? createMetrics({ serviceName: config.serviceName, circuit: config.breaker.name });
   const tracing = overrides.tracing ?? createTracing(config.serviceName);
   const now = overrides.now ?? Date.now;
   const ownClients: DynamoDBClient[] = [];
@@ -66,6 +70,7 @@ export function createContainer(config: GetUserConfig, overrides: ContainerOverr
     ...overrides.breakerOptions,
   });
   breaker.onEvent((event) => logBreakerEvent(logger, event));
+  breaker.onEvent((event) => recordBreakerEvent(metrics, event));
   const observer = new BreakerCallObserver((listener) => breaker.onEvent(listener));
 
   const getUser = createGetUser({
@@ -83,7 +88,7 @@ export function createContainer(config: GetUserConfig, overrides: ContainerOverr
     now,
   });
 
-  return { config, logger, breaker, getUser, destroy: () => ownClients.forEach((created) => created.destroy()) };
+  return { config, logger, metrics, breaker, getUser, destroy: () => ownClients.forEach((created) => created.destroy()) };
 }
 
 /** In AWS the SDK finds region and credentials itself; locally DYNAMODB_ENDPOINT points at dynalite, which takes any. */

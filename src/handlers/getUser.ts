@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { errorSummary } from '../observability/logger';
+import { recordRequest, type RequestMetrics } from '../observability/metrics';
 import type { GetUser, GetUserResult } from '../users/getUser';
 import { checkUserId } from '../users/userId';
 import { getContainer, fallbackLogger } from './container';
@@ -21,6 +22,7 @@ import {
 export interface HandlerDependencies {
   getUser: GetUser;
   logger: Logger;
+  metrics: RequestMetrics;
 }
 
 export type GetUserHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse>;
@@ -49,6 +51,8 @@ export function createHandler(dependencies: () => HandlerDependencies, logOnFail
       }
       const result = await deps.getUser(id.id);
       const response = toResponse(result, id.id, requestId);
+      recordRequest(deps.metrics, result);
+      deps.metrics.publishStoredMetrics();
       logger.info('request completed', {
         status: response.statusCode,
         userId: id.id,

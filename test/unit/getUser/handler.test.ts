@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { CircuitBreaker, MemoryStateStore } from '../../../src/breaker';
 import { createHandler, type GetUserHandler } from '../../../src/handlers/getUser';
+import { createMetrics, recordBreakerEvent } from '../../../src/observability/metrics';
 import { BreakerCallObserver } from '../../../src/observability/breakerCallObserver';
 import { logBreakerEvent } from '../../../src/observability/breakerEventLog';
 import { noTracing } from '../../../src/observability/tracer';
@@ -48,6 +49,8 @@ function world(options: { getUser?: () => Promise<never> } = {}): World {
     now: () => clock.now,
   });
   breaker.onEvent((event) => logBreakerEvent(logger, event));
+  const metrics = createMetrics({ serviceName: 'test', circuit: 'user-directory' });
+  breaker.onEvent((event) => recordBreakerEvent(metrics, event));
   const directory = fakeDirectory(found(ada));
   const users = fakeUsers();
   const getUser = createGetUser({
@@ -59,7 +62,7 @@ function world(options: { getUser?: () => Promise<never> } = {}): World {
     tracing: noTracing,
     now: () => clock.now,
   });
-  const handler = createHandler(() => ({ getUser: options.getUser ?? getUser, logger }));
+  const handler = createHandler(() => ({ getUser: options.getUser ?? getUser, logger, metrics }));
   return { handler, directory, users, breaker, clock };
 }
 
@@ -225,6 +228,35 @@ describe('GET /user/{id}', () => {
     expect(response.headers['x-user-source']).toBe('directory');
     expect(body(response)).toEqual(grace);
     expect((await breaker.getState()).state).toBe('CLOSED');
+  });
+
+  it('publishes one CloudWatch EMF line per request: how it was answered, the call, and the circuit opening and closing', async () => {
+    const { handler, directory, clock } = world();
+    const emf = () => output.jsonLines().filter((entry) => entry._aws !== undefined);
+    const metricsOf = (entry: Record<string, unknown>) => {
+      const { _aws, service, circuit, ...values } = entry as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } };
+      expect(_aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'test', Dimensions: [expect.arrayContaining(['service', 'circuit'])] });
+      expect({ service, circuit }).toEqual({ service: 'test', circuit: 'user-directory' });
+      return values;
+    };
+
+    await handler(getUserEvent('demo-1'));
+    directory.script = new DirectoryUnavailableError('status', 'down', 503);
+    await handler(getUserEvent('demo-1'));
+    await handler(getUserEvent('demo-2')); // opens the circuit
+    await handler(getUserEvent('demo-2')); // rejected
+    directory.script = found(grace);
+    clock.now += OPEN_MS + 1;
+    await handler(getUserEvent('demo-2')); // the trial closes it
+
+    const lines = emf().map(metricsOf);
+    expect(lines).toEqual([
+      { FreshAnswers: 1, DirectoryLatency: expect.any(Number) },
+      { CachedAnswers: 1, DirectoryLatency: expect.any(Number), DirectoryCallFailures: 1 },
+      { CircuitOpened: 1, UnavailableAnswers: 1, DirectoryLatency: expect.any(Number), DirectoryCallFailures: 1 },
+      { UnavailableAnswers: 1, DirectoryCallsRejected: 1 },
+      { CircuitClosed: 1, FreshAnswers: 1, DirectoryLatency: expect.any(Number) },
+    ]);
   });
 
   it('a directory that hangs is cut off at the breaker timeout and counts as a failure', async () => {
