@@ -30,6 +30,10 @@ afterAll(async () => {
   await backend?.stop();
 });
 
+/*
+ * The clocks start at the real time: DynamoDB Local does act on TTL, so an item written with an expiry in the past
+ * (a fixed clock from 2023) may be deleted under the test.
+ */
 function breaker(clock: ManualClock, circuit: string): CircuitBreaker {
   return new CircuitBreaker({
     name: circuit,
@@ -57,7 +61,7 @@ test('the breaker table from serverless.yml has TTL on expiresAt where the serve
 });
 
 test('a failure sets expiresAt a week ahead in epoch seconds; forcing open removes it, reset sets it again', async () => {
-  const clock = new ManualClock();
+  const clock = new ManualClock(Date.now());
   const circuit = `expiry-${++circuitSeq}`;
   const instance = breaker(clock, circuit);
   await expect(instance.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
@@ -72,7 +76,7 @@ test('a failure sets expiresAt a week ahead in epoch seconds; forcing open remov
 });
 
 test('an item deleted as TTL deletes it reads as closed, and counting opens the circuit again from version 0', async () => {
-  const clock = new ManualClock();
+  const clock = new ManualClock(Date.now());
   const circuit = `expiry-${++circuitSeq}`;
   const instance = breaker(clock, circuit);
   const fail = () => expect(instance.execute(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
