@@ -142,6 +142,9 @@ describe.each(STAGES)('the %s package', (stage) => {
       expect(resource(stage, 'GetUserIamRoleLambdaExecution').RoleName).toBe(`simple-web-service-${stage}-getuser-role`);
       const functions = Object.values(packaged[stage].template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
       expect(functions.map((fn) => fn.Properties.Role)).toEqual([getAtt('GetUserIamRoleLambdaExecution')]);
+      // The framework's default role would be assumed by nobody (serverless-plugins/dropUnusedDefaultRole.js).
+      const roles = Object.entries(packaged[stage].template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+      expect(roles.map(([logicalId]) => logicalId)).toEqual(['GetUserIamRoleLambdaExecution']);
     });
 
     it('grants exactly the DynamoDB actions the code performs, on exactly the two tables', () => {
