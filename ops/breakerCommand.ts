@@ -111,8 +111,8 @@ export async function runBreakerCommand(
 }
 
 /** One human-readable paragraph for a terminal. */
-export function describeSnapshot(snapshot: CircuitSnapshot, settings: StageBreakerSettings, tableName = settings.tableName): string {
-  const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, table ${tableName}): ${snapshot.state}`];
+export function describeSnapshot(snapshot: CircuitSnapshot, settings: StageBreakerSettings): string {
+  const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, table ${settings.tableName}): ${snapshot.state}`];
   lines.push(`  failures in the last ${settings.windowMs / 1000} s: ${snapshot.failures} of ${settings.failureThreshold} that open it`);
   if (snapshot.state === 'OPEN') {
     lines.push(`  may be probed in ${Math.ceil(snapshot.retryAfterMs / 1000)} s (at ${new Date(snapshot.openUntil as number).toISOString()})`);

@@ -35,4 +35,3 @@ class DropUnusedDefaultRole {
 }
 
 module.exports = DropUnusedDefaultRole;
-module.exports.refersTo = refersTo;
