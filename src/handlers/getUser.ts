@@ -10,6 +10,7 @@ import { errorSummary } from '../observability/logger';
 import { recordRequest, type RequestMetrics } from '../observability/metrics';
 import type { GetUser, GetUserResult } from '../users/getUser';
 import { checkUserId } from '../users/userId';
+import { callerOf } from './caller';
 import { getContainer, fallbackLogger } from './container';
 import {
   cachedUserResponse,
@@ -42,7 +43,7 @@ export function createHandler(dependencies: () => HandlerDependencies, logOnFail
       const deps = dependencies();
       logger = deps.logger;
       if (context) logger.addContext(context);
-      logger.appendKeys({ requestId, apiRequestId: event.requestContext?.requestId });
+      logger.appendKeys({ requestId, apiRequestId: event.requestContext?.requestId, caller: callerOf(event) });
 
       const id = checkUserId(event.pathParameters?.id);
       if (!id.ok) {
