@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { callerOf } from '../../../src/handlers/caller';
 import { createHandler } from '../../../src/handlers/getUser';
+import { createMetrics } from '../../../src/observability/metrics';
 import type { GetUserResult } from '../../../src/users/getUser';
 import { captureOutput, type CapturedOutput } from '../../support/getUser/captureOutput';
 import { getUserEvent } from '../../support/getUser/events';
@@ -45,11 +46,11 @@ describe('GET /user/{id} logs the caller', () => {
   const notFound: GetUserResult = {
     kind: 'notFound',
     call: { circuit: 'user-directory', state: 'CLOSED', outcome: 'success', latencyMs: 1 },
-  } as GetUserResult;
+  };
   const handler = createHandler(() => ({
     getUser: () => Promise.resolve(notFound),
     logger: new Logger({ serviceName: 'test', logLevel: 'INFO' }),
-    metrics: { addMetric: () => undefined, publishStoredMetrics: () => undefined },
+    metrics: createMetrics({ serviceName: 'test', circuit: 'user-directory' }),
   }));
   const completed = () => output.jsonLines().filter((line) => line.message === 'request completed');
 
