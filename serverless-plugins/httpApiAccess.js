@@ -31,7 +31,7 @@ function isOrigin(value) {
   } catch {
     return false;
   }
-  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value && !value.includes('*');
 }
 
 function isHttpsUrl(value) {
