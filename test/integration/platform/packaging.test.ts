@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parseCloudFormationYaml } from '../../../local/cloudFormationYaml';
 import { loadConfig } from '../../../src/config';
 import { zipEntries } from './zipEntries';
 
@@ -30,14 +31,14 @@ interface Statement {
 const workRoot = mkdtempSync(path.join(os.tmpdir(), 'sls-package-'));
 const packaged = {} as Record<Stage, Packaged>;
 
-async function packageStage(stage: Stage): Promise<Packaged> {
+async function packageStage(stage: string, args: string[] = []): Promise<Packaged> {
   const directory = path.join(workRoot, stage);
   const home = path.join(workRoot, `home-${stage}`);
   // Only what a machine with no AWS account has: no AWS_* variables, a HOME without ~/.aws.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
   const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
-    [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', stage, '--package', directory],
+    [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', stage, '--package', directory, ...args],
     {
       cwd: PROJECT_ROOT,
       env: { ...env, HOME: home, ESBUILD_WORK_FOLDER: path.join('.esbuild', `package-test-${process.pid}-${stage}`) },
@@ -98,7 +99,6 @@ describe.each(STAGES)('the %s package', (stage) => {
     });
     expect(resource(stage, 'HttpApiRouteGetUserIdVar').RouteKey).toBe('GET /user/{id}');
     expect(resource(stage, 'HttpApiIntegrationGetUser').PayloadFormatVersion).toBe('2.0');
-    expect(resource(stage, 'HttpApi').CorsConfiguration).toBeDefined();
   });
 
   it('tells GetUser its tables and settings as plain strings, with no local-only endpoint', () => {
@@ -181,4 +181,79 @@ describe('dev and prod', () => {
     differs((stage) => (resource(stage, 'GetUserLambdaFunction').Environment as { Variables: Record<string, string> }).Variables.USER_DIRECTORY_URL);
   });
 
+});
+
+describe('who may call the HTTP API, and how much (issue 16)', () => {
+  // A stage serverless.yml does not name gets the `default` params: it must not be public either.
+  const UNNAMED = 'staging';
+  const ALL = [...STAGES, UNNAMED];
+  const all = {} as Record<string, Packaged>;
+  const props = (stage: string, logicalId: string) => all[stage].template.Resources[logicalId].Properties;
+  const resources = (stage: string, type: string) => Object.values(all[stage].template.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
+  const declared = (parseCloudFormationYaml(readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as { params: Record<string, Record<string, unknown>> }).params;
+  let jwtWithoutIssuer: { failed: boolean; output: string };
+
+  beforeAll(async () => {
+    Object.assign(all, packaged);
+    all[UNNAMED] = await packageStage(UNNAMED);
+    jwtWithoutIssuer = await packageStage('prod', ['--param', 'authorizer=jwt']).then(
+      (result) => ({ failed: false, output: result.output }),
+      (error: { stdout?: string; stderr?: string }) => ({ failed: true, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+    );
+  }, 120_000);
+  afterAll(() => {
+    for (const stage of [UNNAMED, 'prod']) rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-${stage}`), { recursive: true, force: true });
+  });
+
+  it('packages every stage serverless.yml names, so none escapes these checks', () => {
+    expect(Object.keys(declared).filter((stage) => stage !== 'default').sort()).toEqual([...STAGES].sort());
+    expect(Object.keys(declared)).not.toContain(UNNAMED);
+    expect(all[UNNAMED].output).toContain(`Packaging simple-web-service for stage ${UNNAMED}`);
+    expect(all[UNNAMED].output).not.toMatch(/warning/i);
+  });
+
+  it.each(ALL)('%s: routes are public only in dev; every other stage requires SigV4 (AWS_IAM)', (stage) => {
+    const routes = resources(stage, 'AWS::ApiGatewayV2::Route');
+    expect(routes.map((route) => route.RouteKey)).toEqual(['GET /user/{id}']);
+    for (const route of routes) {
+      if (stage === 'dev') expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+      else expect(route.AuthorizationType).toBe('AWS_IAM');
+    }
+    expect(resources(stage, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+  });
+
+  it('jwt without issuer and audience fails packaging with a message naming the params', () => {
+    expect(jwtWithoutIssuer.failed).toBe(true);
+    expect(jwtWithoutIssuer.output).toContain('HTTP API access (stage "prod"): authorizer "jwt" needs the params jwtIssuer and jwtAudience');
+  });
+
+  it.each(ALL)('%s: CORS only for named origins, GET only, the headers the API uses, preflights cached', (stage) => {
+    const cors = resources(stage, 'AWS::ApiGatewayV2::Api')[0].CorsConfiguration;
+    if (stage !== 'dev') {
+      expect(cors).toBeUndefined();
+      return;
+    }
+    expect(cors).toEqual({
+      AllowOrigins: ['http://localhost:3000', 'http://localhost:5173'],
+      AllowMethods: ['GET'],
+      AllowHeaders: ['Authorization', 'X-Amz-Date', 'X-Amz-Security-Token'],
+      ExposeHeaders: ['x-request-id', 'x-user-source', 'age', 'retry-after'],
+      MaxAge: 600,
+    });
+  });
+
+  it.each(ALL)('%s: a default route throttle the reserved concurrency can serve even when every call takes the full timeout', (stage) => {
+    const params = { ...declared.default, ...declared[stage] };
+    const settings = props(stage, 'HttpApiStage').DefaultRouteSettings as Record<string, number>;
+    const fn = props(stage, 'GetUserLambdaFunction') as { ReservedConcurrentExecutions: number; Timeout: number };
+    expect(settings).toEqual({ DetailedMetricsEnabled: false, ThrottlingBurstLimit: params.throttlingBurstLimit, ThrottlingRateLimit: params.throttlingRateLimit });
+    expect(fn.ReservedConcurrentExecutions).toBe(params.reservedConcurrency);
+    expect(settings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(settings.ThrottlingBurstLimit + settings.ThrottlingRateLimit * fn.Timeout).toBeLessThanOrEqual(fn.ReservedConcurrentExecutions);
+  });
+
+  it('prod: 120 containers at most, 10 requests/s with bursts of 60', () => {
+    expect(resource('prod', 'GetUserLambdaFunction').ReservedConcurrentExecutions).toBe(120);
+    expect(resource('prod', 'HttpApiStage').DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 60 });
+  });
 });
