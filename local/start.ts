@@ -60,6 +60,8 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
     'simple-web-service is running locally (stage dev, no AWS account)',
     '',
     `  API             ${api}/user/{id}   (GetUser through serverless-offline)`,
+    '                  UNAUTHENTICATED: no authorizer runs locally, anyone on this machine can call it',
+    '                  (deployed stages use their `authorizer` param: iam or jwt; only dev is public)',
     `  user directory  ${directory}/users/{id}   (stub: demo-1, demo-2, demo-3)`,
     `  DynamoDB        ${service.dynamoEndpoint}   (dynalite, ${dataDir ? `data in ${dataDir}` : 'in memory'})`,
     `                  tables ${Object.values(service.tables).join(', ')}`,
