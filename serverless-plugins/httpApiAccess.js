@@ -13,6 +13,9 @@
  * none); a `*` or anything that is not a bare http(s) origin fails packaging, so CORS always names its origins.
  * Lists may be given as YAML lists or, from the command line (--param="name=a,b"), as comma-separated strings.
  *
+ * Throttle: the default route throttle set in `resources.extensions.HttpApiStage` must be numbers (a rate >= 0 per
+ * second, a whole burst >= 0); numeric strings from the command line become numbers, anything else fails packaging.
+ *
  * Routes that already name an authorizer keep it. serverless-offline does not package, so `npm start` stays open.
  */
 const AUTHORIZERS = ['iam', 'jwt', 'none'];
@@ -58,6 +61,7 @@ class HttpApiAccess {
     const settings = (service.custom && service.custom.httpApiAccess) || {};
     const httpApi = (service.provider.httpApi = service.provider.httpApi || {});
     this.applyCors(httpApi);
+    this.checkThrottle(service.resources && service.resources.extensions);
     const authorizer = this.routeAuthorizer(settings, httpApi);
     if (!authorizer) return;
     for (const fn of Object.values(service.functions || {})) {
@@ -95,6 +99,24 @@ class HttpApiAccess {
       [JWT_AUTHORIZER_NAME]: { type: 'jwt', identitySource: '$request.header.Authorization', issuerUrl: issuer, audience },
     };
     return { name: JWT_AUTHORIZER_NAME };
+  }
+
+  checkThrottle(extensions) {
+    const settings = extensions && extensions.HttpApiStage && extensions.HttpApiStage.Properties && extensions.HttpApiStage.Properties.DefaultRouteSettings;
+    if (!settings) return;
+    const limits = [
+      ['ThrottlingRateLimit', 'throttlingRateLimit', (n) => n >= 0, 'a number of requests per second >= 0'],
+      ['ThrottlingBurstLimit', 'throttlingBurstLimit', (n) => Number.isInteger(n) && n >= 0, 'a whole number of requests >= 0'],
+    ];
+    for (const [property, param, valid, expected] of limits) {
+      if (!(property in settings)) continue;
+      const raw = settings[property];
+      const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      if (typeof value !== 'number' || !Number.isFinite(value) || !valid(value)) {
+        this.fail(`param "${param}" must be ${expected}; got ${JSON.stringify(raw)}.`);
+      }
+      settings[property] = value;
+    }
   }
 
   applyCors(httpApi) {

@@ -8,6 +8,7 @@ const HttpApiAccess = require('../../../serverless-plugins/httpApiAccess') as ne
 class ServerlessError extends Error {}
 
 interface Service {
+  resources?: { extensions: { HttpApiStage: { Properties: { DefaultRouteSettings: Record<string, unknown> } } } };
   provider: { stage: string; httpApi: Record<string, unknown> };
   custom: { httpApiAccess: Record<string, unknown> };
   functions: Record<string, { events: Record<string, unknown>[] }>;
@@ -104,5 +105,28 @@ describe('httpApiAccess: CORS', () => {
 
   it('refuses `cors: true` (every origin)', () => {
     expect(() => packaged(service({ authorizer: 'iam' }, true))).toThrow('must name its origins');
+  });
+});
+
+describe('httpApiAccess: the default route throttle', () => {
+  const withThrottle = (settings: Record<string, unknown>): Service => ({
+    ...service({ authorizer: 'iam' }),
+    resources: { extensions: { HttpApiStage: { Properties: { DefaultRouteSettings: { DetailedMetricsEnabled: false, ...settings } } } } },
+  });
+  const throttle = (svc: Service) => svc.resources?.extensions.HttpApiStage.Properties.DefaultRouteSettings;
+
+  it('keeps numbers and turns numeric strings from --param into numbers', () => {
+    expect(throttle(packaged(withThrottle({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 60 })))).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 10, ThrottlingBurstLimit: 60 });
+    expect(throttle(packaged(withThrottle({ ThrottlingRateLimit: '2.5', ThrottlingBurstLimit: '5' })))).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 2.5, ThrottlingBurstLimit: 5 });
+  });
+
+  it.each([
+    [{ ThrottlingRateLimit: 'fast' }, 'param "throttlingRateLimit" must be a number of requests per second >= 0; got "fast"'],
+    [{ ThrottlingRateLimit: -1 }, 'param "throttlingRateLimit" must be a number of requests per second >= 0; got -1'],
+    [{ ThrottlingRateLimit: '' }, 'param "throttlingRateLimit" must be a number of requests per second >= 0; got ""'],
+    [{ ThrottlingBurstLimit: '2.5' }, 'param "throttlingBurstLimit" must be a whole number of requests >= 0; got "2.5"'],
+    [{ ThrottlingBurstLimit: null }, 'param "throttlingBurstLimit" must be a whole number of requests >= 0; got null'],
+  ])('refuses %j', (settings, message) => {
+    expect(() => packaged(withThrottle(settings))).toThrow(message);
   });
 });
