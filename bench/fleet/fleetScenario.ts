@@ -34,6 +34,8 @@ export interface FleetSettings {
   instancesPerProcess: number;
   /** Pause between one caller's calls, ms. */
   thinkMs: number;
+  /** A caller starts a call at most every paceMs (rejections return at once; this keeps the offered load steady). */
+  paceMs: number;
   /** The healthy directory's answer time, ms. */
   healthyDelayMs: number;
   healthyMs: number;
@@ -81,7 +83,9 @@ export interface FleetVariantResult {
   phases: FleetPhaseResult[];
   /** From the directory's death until the item first read OPEN; null if it never did in the phase. */
   timeToOpenMs: number | null;
-  /** From the heal until the item read CLOSED; null if it did not within maxWaitForCloseMs. */
+  /** The item's state when the directory healed (as last polled): CLOSED or ABSENT means it never opened. */
+  stateAtHeal: string;
+  /** From the heal until the item read CLOSED; null if it was not open at the heal or did not close within maxWaitForCloseMs. */
   timeToCloseMs: number | null;
   /** Requests at the proxy over the whole run vs requests the SDK clients sent: equal when nothing is retried by the SDK. */
   proxyRequests: number;
@@ -113,7 +117,7 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
   const base = { id: variant.id, label: variant.label, options: variant.options, instances, processes: settings.processes, limits };
   const availability = availabilityOf(variant.options);
   if (!availability.available) {
-    return { ...base, available: false, unavailableReason: availability.reason, phases: [], timeToOpenMs: null, timeToCloseMs: null, proxyRequests: 0, sdkRequests: 0 };
+    return { ...base, available: false, unavailableReason: availability.reason, phases: [], timeToOpenMs: null, stateAtHeal: 'n/a', timeToCloseMs: null, proxyRequests: 0, sdkRequests: 0 };
   }
 
   const { pool, stub, meter, proxy } = context;
@@ -136,6 +140,7 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
         downstreamUrl: meter.url,
         callers: settings.instancesPerProcess,
         thinkMs: settings.thinkMs,
+        paceMs: settings.paceMs,
         instancePerCaller: true,
         maxRunMs: settings.healthyMs + settings.deadMs + settings.maxWaitForCloseMs + settings.healedSettleMs + settings.unreachableMs + 10_000,
       },
@@ -189,6 +194,8 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
   }
 
   const openedAt = firstOpen(poller.timeline(), diedAt, healedAt);
+  const stateAtHeal = [...poller.timeline()].reverse().find((change) => change.at <= healedAt)?.state ?? 'ABSENT';
+  const wasOpen = stateAtHeal !== 'CLOSED' && stateAtHeal !== 'ABSENT';
   const trialIds = new Set(reports.flatMap((report) => report.trialCallIds));
   const log = meter.log();
   const phases = boundaries.map((boundary, index): FleetPhaseResult => {
@@ -222,7 +229,8 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
     available: true,
     phases,
     timeToOpenMs: openedAt === null ? null : Math.round(openedAt - diedAt),
-    timeToCloseMs: closedAt === null ? null : Math.round(closedAt - healedAt),
+    stateAtHeal,
+    timeToCloseMs: closedAt === null || !wasOpen ? null : Math.round(closedAt - healedAt),
     proxyRequests: totalProxyCounts(endCounts).requests,
     sdkRequests: sum(reports.map((report) => totalOf(report.dynamoTotal))),
   };

@@ -13,6 +13,11 @@ export interface WorkerSetup {
   callers: number;
   /** Pause between one caller's calls: a steady offered load rather than a tight loop. */
   thinkMs: number;
+  /**
+   * One caller starts a call at most every paceMs (it waits out the rest after a short call, at least thinkMs), so a
+   * rejected call, which returns at once, does not turn a caller into a busy loop. Default 0 (thinkMs only).
+   */
+  paceMs?: number;
   /** Safety bound: callers stop on their own after this long. */
   maxRunMs: number;
   /**

@@ -125,6 +125,7 @@ async function callerLoop(current: Run, callerIndex: number): Promise<void> {
   while (current.running && epochNow() < deadline) {
     const callId = current.setup.instancePerCaller ? `${instance}-${nextCall++}` : `${instance}-${current.nextCall++}`;
     current.report.calls += 1;
+    const startedAt = epochNow();
     let admitted: 0 | 1 = 1;
     try {
       await currentCall.run(callId, () => guard.call((signal) => fetchUser(current.setup.downstreamUrl, 'demo-1', signal, callId)));
@@ -147,7 +148,8 @@ async function callerLoop(current: Run, callerIndex: number): Promise<void> {
     }
     current.phase.calls += 1;
     current.report.callLog?.push([epochNow(), admitted]);
-    if (current.setup.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, current.setup.thinkMs));
+    const pause = Math.max(current.setup.thinkMs, (current.setup.paceMs ?? 0) - (epochNow() - startedAt));
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
