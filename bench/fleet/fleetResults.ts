@@ -41,7 +41,7 @@ const ms = (value: number | null): string => (value === null ? 'never' : String(
 export function renderFleetTable(results: FleetResults): string {
   const s = results.settings;
   const first = results.variants[0];
-  const header = ['variant', 'phase', 'ms', 'calls', 'rejected', 'DynamoDB requests at the proxy (thr = throttled, drop = unreachable)', 'calls at the directory', 'most by one instance', 'peak trials', 'opens', 'store errors'];
+  const header = ['variant', 'phase', 'ms', 'calls', 'rejected', 'DynamoDB requests at the proxy (thr = throttled, drop = unreachable)', 'calls at the directory', 'most by one instance', 'peak trials', 'opens (item / events)', 'store errors'];
   const lines = [
     `Fleet: ${s.processes * s.instancesPerProcess} instances in ${s.processes} processes; item limits ${first ? first.limits.readUnitsPerSecond.toFixed(1) : '?'} RCU/s and ${first ? first.limits.writeUnitsPerSecond.toFixed(1) : '?'} WCU/s (${s.model.containers.toLocaleString('en-US')} containers vs ${s.model.readUnitsPerSecond.toLocaleString('en-US')} RCU and ${s.model.writeUnitsPerSecond.toLocaleString('en-US')} WCU, scaled)`,
     '',
@@ -55,17 +55,17 @@ export function renderFleetTable(results: FleetResults): string {
     }
     for (const phase of variant.phases) {
       lines.push(
-        `| ${variant.label} | ${phase.phase} | ${phase.durationMs} | ${phase.calls} | ${phase.rejections} | ${describeProxyCounts(phase.dynamo)} | ${phase.downstreamCalls} | ${phase.maxDownstreamCallsPerInstance} | ${phase.maxTrialsInFlight} | ${phase.opens} | ${describeCounts(phase.storeErrorsByCause)} |`,
+        `| ${variant.label} | ${phase.phase} | ${phase.durationMs} | ${phase.calls} | ${phase.rejections} | ${describeProxyCounts(phase.dynamo)} | ${phase.downstreamCalls} | ${phase.maxDownstreamCallsPerInstance} | ${phase.maxTrialsInFlight} | ${phase.itemOpens} / ${phase.opens} | ${describeCounts(phase.storeErrorsByCause)} |`,
       );
     }
   }
-  const summary = ['variant', 'ms from death until the item reads OPEN', 'state at the heal', 'ms from heal until it reads CLOSED', 'requests at the proxy', 'requests the SDK sent'];
+  const summary = ['variant', 'ms from death until the item reads OPEN', 'state at the heal', 'ms from heal until it reads CLOSED', 'requests at the proxy', 'requests the SDK sent', 'load average (start, end)'];
   lines.push('', `| ${summary.join(' | ')} |`, `|${summary.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`);
   for (const variant of results.variants) {
-    if (!variant.available) lines.push(`| ${variant.label} | not available | | | | |`);
+    if (!variant.available) lines.push(`| ${variant.label} | not available | | | | | |`);
     else {
       const close = variant.stateAtHeal === 'CLOSED' || variant.stateAtHeal === 'ABSENT' ? 'was not open' : ms(variant.timeToCloseMs);
-      lines.push(`| ${variant.label} | ${ms(variant.timeToOpenMs)} | ${variant.stateAtHeal} | ${close} | ${variant.proxyRequests} | ${variant.sdkRequests} |`);
+      lines.push(`| ${variant.label} | ${ms(variant.timeToOpenMs)} | ${variant.stateAtHeal} | ${close} | ${variant.proxyRequests} | ${variant.sdkRequests} | ${variant.loadAverage.atStart.toFixed(1)}, ${variant.loadAverage.atEnd.toFixed(1)} |`);
     }
   }
   return lines.join('\n');

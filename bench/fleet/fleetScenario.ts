@@ -15,6 +15,7 @@
  * Once per run: time from the directory's death until the item first reads OPEN, and from the heal until it reads
  * CLOSED (a poller on the parent's own client, straight to dynalite).
  */
+import os from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunningUserDirectoryStub } from '../../local/userDirectoryStub';
 import { epochNow } from '../clock';
@@ -66,7 +67,13 @@ export interface FleetPhaseResult {
   downstreamCalls: number;
   maxDownstreamCallsPerInstance: number;
   maxTrialsInFlight: number;
+  /**
+   * stateChange events to OPEN (only the instance whose write applied a transition emits it; a write that was applied
+   * but answered after storeTimeoutMs emits none, so on a slow machine this undercounts).
+   */
   opens: number;
+  /** Times the polled item changed to OPEN in the phase (robust to the above; an OPEN shorter than a poll is missed). */
+  itemOpens: number;
   storeErrorsByCause: Record<string, number>;
 }
 
@@ -87,6 +94,8 @@ export interface FleetVariantResult {
   stateAtHeal: string;
   /** From the heal until the item read CLOSED; null if it was not open at the heal or did not close within maxWaitForCloseMs. */
   timeToCloseMs: number | null;
+  /** os.loadavg()[0] when the variant started and ended: the figures depend on how busy the machine was. */
+  loadAverage: { atStart: number; atEnd: number };
   /** Requests at the proxy over the whole run vs requests the SDK clients sent: equal when nothing is retried by the SDK. */
   proxyRequests: number;
   sdkRequests: number;
@@ -117,10 +126,11 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
   const base = { id: variant.id, label: variant.label, options: variant.options, instances, processes: settings.processes, limits };
   const availability = availabilityOf(variant.options);
   if (!availability.available) {
-    return { ...base, available: false, unavailableReason: availability.reason, phases: [], timeToOpenMs: null, stateAtHeal: 'n/a', timeToCloseMs: null, proxyRequests: 0, sdkRequests: 0 };
+    return { ...base, available: false, unavailableReason: availability.reason, phases: [], loadAverage: { atStart: 0, atEnd: 0 }, timeToOpenMs: null, stateAtHeal: 'n/a', timeToCloseMs: null, proxyRequests: 0, sdkRequests: 0 };
   }
 
   const { pool, stub, meter, proxy } = context;
+  const loadAtStart = os.loadavg()[0];
   const healthy = { kind: 'slow', delayMs: settings.healthyDelayMs } as const;
   stub.setMode(healthy);
   meter.clearLog();
@@ -220,6 +230,7 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
       maxDownstreamCallsPerInstance: Math.max(0, ...perInstance.values()),
       maxTrialsInFlight: maxOverlap(inPhase.filter((request) => request.callId !== undefined && trialIds.has(request.callId))),
       opens: sum(stats.map((s) => s.opens)),
+      itemOpens: poller.timeline().filter((change) => change.state === 'OPEN' && change.at >= boundary.at && change.at < end).length,
       storeErrorsByCause: addCounts(...stats.map((s) => s.storeErrorsByCause)),
     };
   });
@@ -228,6 +239,7 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
     ...base,
     available: true,
     phases,
+    loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
     timeToOpenMs: openedAt === null ? null : Math.round(openedAt - diedAt),
     stateAtHeal,
     timeToCloseMs: closedAt === null || !wasOpen ? null : Math.round(closedAt - healedAt),

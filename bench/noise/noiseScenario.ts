@@ -7,6 +7,7 @@
  * Then recovery: the directory dies until the item reads OPEN, heals, and from the moment the item reads CLOSED the
  * admitted fraction of calls is binned over time (the ramp-up table).
  */
+import os from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunningUserDirectoryStub } from '../../local/userDirectoryStub';
 import { epochNow } from '../clock';
@@ -65,6 +66,8 @@ export interface NoiseVariantResult extends Base {
   injectedFailures: number;
   storeRequests: RequestCounts;
   storeRequestsPerCall: number | null;
+  /** os.loadavg()[0] when the variant started and ended: the figures depend on how busy the machine was. */
+  loadAverage?: { atStart: number; atEnd: number };
 }
 
 export interface RampResult extends Base {
@@ -138,6 +141,7 @@ export async function runNoise(context: NoiseContext, variant: NoiseVariant, set
     };
   }
   const { pool, stub, meter } = context;
+  const loadAtStart = os.loadavg()[0];
   stub.setMode({ kind: 'slow', delayMs: settings.healthyDelayMs });
   meter.clearLog();
   await configure(context, variant, settings, circuit, settings.noiseMs + 10_000, false);
@@ -166,6 +170,7 @@ export async function runNoise(context: NoiseContext, variant: NoiseVariant, set
     injectedFailures: meter.injectedFailures(),
     storeRequests,
     storeRequestsPerCall: calls === 0 ? null : totalOf(storeRequests) / calls,
+    loadAverage: { atStart: loadAtStart, atEnd: os.loadavg()[0] },
   };
 }
 
