@@ -129,7 +129,7 @@ export const NOISE: Record<'full' | 'smoke', NoiseSettings> = {
     healthyDelayMs: 20,
     failFraction: 0.01,
     noiseMs: 1_000,
-    ramp: { healthyMs: 200, maxWaitForOpenMs: 5_000, maxWaitForCloseMs: 12_000, observeMs: 1_500, binMs: 250 },
+    ramp: { healthyMs: 200, maxWaitForOpenMs: 5_000, maxWaitForCloseMs: 20_000, observeMs: 1_500, binMs: 250 },
     statePollMs: 10,
   },
 };
