@@ -141,7 +141,7 @@ describe('throttling proxy with a real SDK client and dynalite', () => {
   });
 
   it('with the SDK\'s default retries, a throttled request reaches the proxy more than once (what maxAttempts 1 avoids)', async () => {
-    const retrying = new DynamoDBClient({ endpoint: proxy.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3, retryStrategy: undefined });
+    const retrying = new DynamoDBClient({ endpoint: proxy.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 });
     try {
       proxy.setLimits({ readUnitsPerSecond: 1 });
       await retrying.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'h' } }, ConsistentRead: true }));
