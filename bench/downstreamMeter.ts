@@ -1,7 +1,9 @@
 /**
  * A pass-through HTTP proxy in front of the user-directory stub that sees every request reaching the downstream:
  * it counts them, tracks how many are in flight, and logs each one's [start, end) with the caller's
- * `x-bench-call-id` header, so the bench can later pick out which requests were half-open trials.
+ * `x-bench-call-id` header, so the bench can later pick out which requests were half-open trials. It can also add
+ * background noise: with `setFailFraction(p)` it answers a random fraction p of requests 503 itself, at once (the
+ * noise scenario's "1% of calls fail").
  */
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +29,10 @@ export interface RunningDownstreamMeter {
   /** Finished requests, in order of arrival. */
   log(): readonly MeteredRequest[];
   clearLog(): void;
+  /** Answer this fraction (0..1) of requests 503 without forwarding them; `random` is injectable. Default 0. */
+  setFailFraction(fraction: number, random?: () => number): void;
+  /** Requests answered 503 by setFailFraction since start (or clearLog). */
+  injectedFailures(): number;
   stop(): Promise<void>;
 }
 
@@ -36,6 +42,9 @@ export async function startDownstreamMeter(targetUrl: string): Promise<RunningDo
   const inFlight = new InFlightTracker();
   const arrivals: number[] = [];
   let finished: MeteredRequest[] = [];
+  let failFraction = 0;
+  let random: () => number = Math.random;
+  let injected = 0;
 
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
     const start = epochNow();
@@ -51,6 +60,13 @@ export async function startDownstreamMeter(targetUrl: string): Promise<RunningDo
       finished.push({ ...(callId === undefined ? {} : { callId }), start, end: epochNow() });
     };
     res.once('close', finish);
+    if (failFraction > 0 && random() < failFraction) {
+      injected += 1;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end('{"error":"injected background failure"}');
+      return;
+    }
     const upstream = httpRequest(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent },
       (answer) => {
@@ -81,7 +97,14 @@ export async function startDownstreamMeter(targetUrl: string): Promise<RunningDo
     clearLog: () => {
       finished = [];
       arrivals.length = 0;
+      injected = 0;
     },
+    setFailFraction: (fraction, rng = Math.random) => {
+      if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`fail fraction must be from 0 to 1, got ${fraction}`);
+      failFraction = fraction;
+      random = rng;
+    },
+    injectedFailures: () => injected,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

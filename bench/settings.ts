@@ -1,5 +1,7 @@
 /** What the bench runs: the full run (a few minutes at most on 2 cores) and the smoke run (seconds, for tests). */
+import type { FleetSettings } from './fleet/fleetScenario';
 import type { HealthyPathSettings } from './healthyPath';
+import type { NoiseSettings } from './noise/noiseScenario';
 import type { OutageSettings } from './outage/outageScenario';
 import type { BreakerSettings } from './variants';
 
@@ -72,4 +74,62 @@ export const SMOKE: BenchSettings = {
     countCallsPerCaller: 5,
   },
   lambdaLoadRuns: 1,
+};
+
+/** The fleet scenario (issue 11): 64 instances against the item limits 10,000 containers would meet, scaled. */
+export const FLEET: Record<'full' | 'smoke', FleetSettings> = {
+  full: {
+    processes: 4,
+    instancesPerProcess: 16,
+    thinkMs: 5,
+    paceMs: 25,
+    healthyDelayMs: 20,
+    healthyMs: 3_000,
+    deadMs: 6_000,
+    maxWaitForCloseMs: 20_000,
+    healedSettleMs: 1_000,
+    unreachableMs: 4_000,
+    statePollMs: 20,
+    model: { containers: 10_000, readUnitsPerSecond: 3_000, writeUnitsPerSecond: 1_000 },
+  },
+  smoke: {
+    processes: 4,
+    instancesPerProcess: 2,
+    thinkMs: 5,
+    paceMs: 25,
+    healthyDelayMs: 20,
+    healthyMs: 800,
+    deadMs: 1_500,
+    maxWaitForCloseMs: 12_000,
+    healedSettleMs: 200,
+    unreachableMs: 800,
+    statePollMs: 20,
+    model: { containers: 10_000, readUnitsPerSecond: 3_000, writeUnitsPerSecond: 1_000 },
+  },
+};
+
+/** The noise scenario (issue 14): 16 instances, 1% random failures. */
+export const NOISE: Record<'full' | 'smoke', NoiseSettings> = {
+  full: {
+    processes: 4,
+    instancesPerProcess: 4,
+    thinkMs: 0,
+    paceMs: 20,
+    healthyDelayMs: 20,
+    failFraction: 0.01,
+    noiseMs: 8_000,
+    ramp: { healthyMs: 500, maxWaitForOpenMs: 5_000, maxWaitForCloseMs: 15_000, observeMs: 3_000, binMs: 250 },
+    statePollMs: 10,
+  },
+  smoke: {
+    processes: 4,
+    instancesPerProcess: 2,
+    thinkMs: 0,
+    paceMs: 20,
+    healthyDelayMs: 20,
+    failFraction: 0.01,
+    noiseMs: 1_000,
+    ramp: { healthyMs: 200, maxWaitForOpenMs: 5_000, maxWaitForCloseMs: 20_000, observeMs: 1_500, binMs: 250 },
+    statePollMs: 10,
+  },
 };

@@ -3,7 +3,7 @@
  * project's breaker. Each becomes a `Guard`, so every scenario runs the same loop over all three.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CircuitBreaker, DynamoDBStateStore, type CircuitBreakerOptions } from '../src/breaker';
+import { CircuitBreaker, DynamoDBStateStore, type BreakerEvent, type CircuitBreakerOptions } from '../src/breaker';
 import { NaiveBreaker } from './naiveBreaker';
 
 export type VariantKind = 'none' | 'naive' | 'breaker';
@@ -25,6 +25,8 @@ export const VARIANT_LABELS: Record<VariantKind, string> = {
 export interface GuardHooks {
   /** After each admitted call, with the state it was admitted in (HALF_OPEN = a trial). */
   onCallCompleted?: (admittedIn: string) => void;
+  /** Every event of this project's breaker (state changes, store errors, rejections); not called for (a) and (b). */
+  onEvent?: (event: BreakerEvent) => void;
   now?: () => number;
 }
 
@@ -63,11 +65,13 @@ export function createGuard(spec: VariantSpec, client: DynamoDBClient, tableName
         store: new DynamoDBStateStore({ tableName, client }),
         ...(hooks.now ? { now: hooks.now } : {}),
       });
-      const unsubscribe = hooks.onCallCompleted
-        ? breaker.onEvent((event) => {
-            if (event.type === 'callCompleted') hooks.onCallCompleted?.(event.state);
-          })
-        : () => undefined;
+      const unsubscribe =
+        hooks.onCallCompleted || hooks.onEvent
+          ? breaker.onEvent((event) => {
+              if (event.type === 'callCompleted') hooks.onCallCompleted?.(event.state);
+              hooks.onEvent?.(event);
+            })
+          : () => undefined;
       return {
         call: (fn) => breaker.execute((signal) => fn(signal)),
         readState: async () => {

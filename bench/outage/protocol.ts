@@ -13,15 +13,49 @@ export interface WorkerSetup {
   callers: number;
   /** Pause between one caller's calls: a steady offered load rather than a tight loop. */
   thinkMs: number;
+  /**
+   * One caller starts a call at most every paceMs (it waits out the rest after a short call, at least thinkMs), so a
+   * rejected call, which returns at once, does not turn a caller into a busy loop. Default 0 (thinkMs only).
+   */
+  paceMs?: number;
   /** Safety bound: callers stop on their own after this long. */
   maxRunMs: number;
+  /**
+   * Each caller gets its own guard (one breaker instance per caller, like one Lambda container per caller) instead of
+   * one guard shared by the process's callers. Call ids then name the instance: `<worker>.<caller>-<n>`.
+   */
+  instancePerCaller?: boolean;
+  /** Keep every call's time and whether it was admitted (for admitted-fraction-over-time tables). */
+  callLog?: boolean;
 }
+
+/** What one process saw in one named phase (see the 'phase' message). */
+export interface PhaseStats {
+  calls: number;
+  successes: number;
+  failures: number;
+  rejections: number;
+  /** CircuitOpenError.state -> rejections (OPEN, HALF_OPEN, FORCED_OPEN, STORE_UNAVAILABLE, ...). */
+  rejectionsByState: Record<string, number>;
+  /** storeError events by the name of the store's error (ProvisionedThroughputExceededException, StoreTimeoutError, ...). */
+  storeErrorsByCause: Record<string, number>;
+  /** stateChange events to OPEN: each transition is emitted only by the instance whose write applied it. */
+  opens: number;
+  closes: number;
+  /** DynamoDB requests the SDK sent in the phase, by operation (counted at the client). */
+  dynamo: RequestCounts;
+}
+
+/** One call in a call log: epochNow() when it settled, and whether the breaker admitted it (1) or rejected it (0). */
+export type LoggedCall = [at: number, admitted: 0 | 1];
 
 export type ToWorker =
   | { type: 'configure'; workerIndex: number; spec: VariantSpec; setup: WorkerSetup }
   | { type: 'start' }
   | { type: 'downstreamDied'; at: number }
   | { type: 'downstreamHealed'; at: number }
+  /** From now on, count into the phase `name` (a report has one PhaseStats per phase seen). */
+  | { type: 'phase'; name: string; at: number }
   | { type: 'stop' }
   | { type: 'countFailures'; spec: VariantSpec; callsPerCaller: number }
   | { type: 'exit' };
@@ -41,6 +75,12 @@ export interface WorkerReport {
   trialCallIds: string[];
   /** Trials whose call id could not be attributed (should be 0; else the half-open check is incomplete). */
   unattributedTrials: number;
+  /** Breaker instances in this process (callers with instancePerCaller, else 1). */
+  instances: number;
+  /** Per phase named by 'phase' messages (calls before the first one count under "start"). */
+  phases: Record<string, PhaseStats>;
+  /** Present when setup.callLog was set. */
+  callLog?: LoggedCall[];
 }
 
 export interface CountReport {

@@ -1,16 +1,20 @@
 /**
- * One OS process of the outage scenario: several concurrent callers, each looping over calls to the downstream
- * through this process's own guard (no breaker, the naive one, or ours). Driven entirely by IPC (protocol.ts).
+ * One OS process of the outage, fleet and noise scenarios: several concurrent callers, each looping over calls to the
+ * downstream through this process's own guard (no breaker, the naive one, or ours), or each through its own guard
+ * (`instancePerCaller`: one breaker instance per caller, like one Lambda container each). Driven entirely by IPC
+ * (protocol.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CircuitOpenError } from '../../src/breaker/errors';
 import { epochNow } from '../clock';
 import { fetchUser } from '../downstreamCall';
+import { storeErrorCause } from '../storeErrorCause';
 import { localClient } from '../dynamo';
-import { countRequests, diffCounts, type RequestCounter, type RequestCounts } from '../requestCounter';
+import { addCounts, countRequests, diffCounts, type RequestCounter, type RequestCounts } from '../requestCounter';
 import { createGuard, type Guard, type VariantSpec } from '../variants';
-import type { CountReport, FromWorker, ToWorker, WorkerReport, WorkerSetup } from './protocol';
+import type { BreakerEvent } from '../../src/breaker';
+import type { CountReport, FromWorker, PhaseStats, ToWorker, WorkerReport, WorkerSetup } from './protocol';
 
 const send = (message: FromWorker): void => {
   process.send?.(message);
@@ -24,8 +28,11 @@ interface Run {
   setup: WorkerSetup;
   client: DynamoDBClient;
   counter: RequestCounter;
-  guard: Guard;
+  /** One guard, or one per caller with instancePerCaller. */
+  guards: Guard[];
   report: WorkerReport;
+  phase: PhaseStats;
+  phaseCountsAt: RequestCounts;
   running: boolean;
   callers: Promise<void>[];
   countsAtDeath?: RequestCounts;
@@ -37,10 +44,11 @@ let run: Run | undefined;
 
 function configure(message: Extract<ToWorker, { type: 'configure' }>): void {
   if (run) {
-    run.guard.dispose();
+    for (const guard of run.guards) guard.dispose();
     run.client.destroy();
   }
   const client = localClient(message.setup.dynamoEndpoint);
+  const counter = countRequests(client);
   const report: WorkerReport = {
     workerIndex: message.workerIndex,
     calls: 0,
@@ -51,14 +59,20 @@ function configure(message: Extract<ToWorker, { type: 'configure' }>): void {
     dynamoTotal: {},
     trialCallIds: [],
     unattributedTrials: 0,
+    instances: message.setup.instancePerCaller ? message.setup.callers : 1,
+    phases: { start: newPhase() },
+    ...(message.setup.callLog ? { callLog: [] } : {}),
   };
+  const guards = Array.from({ length: report.instances }, () => guardFor(message.spec, client, message.setup.tableName, report, () => run?.phase));
   run = {
     workerIndex: message.workerIndex,
     setup: message.setup,
     client,
-    counter: countRequests(client),
-    guard: guardFor(message.spec, client, message.setup.tableName, report),
+    counter,
+    guards,
     report,
+    phase: report.phases.start,
+    phaseCountsAt: {},
     running: false,
     callers: [],
     nextCall: 0,
@@ -66,7 +80,11 @@ function configure(message: Extract<ToWorker, { type: 'configure' }>): void {
   send({ type: 'ready', workerIndex: message.workerIndex });
 }
 
-function guardFor(spec: VariantSpec, client: DynamoDBClient, tableName: string, report: WorkerReport): Guard {
+function newPhase(): PhaseStats {
+  return { calls: 0, successes: 0, failures: 0, rejections: 0, rejectionsByState: {}, storeErrorsByCause: {}, opens: 0, closes: 0, dynamo: {} };
+}
+
+function guardFor(spec: VariantSpec, client: DynamoDBClient, tableName: string, report: WorkerReport, phase: () => PhaseStats | undefined): Guard {
   return createGuard(spec, client, tableName, {
     onCallCompleted: (admittedIn) => {
       if (admittedIn !== 'HALF_OPEN') return;
@@ -74,37 +92,72 @@ function guardFor(spec: VariantSpec, client: DynamoDBClient, tableName: string, 
       if (callId === undefined) report.unattributedTrials += 1;
       else report.trialCallIds.push(callId);
     },
+    onEvent: (event) => {
+      const stats = phase();
+      if (stats) countEvent(stats, event);
+    },
   });
 }
 
-async function callerLoop(current: Run): Promise<void> {
+function countEvent(stats: PhaseStats, event: BreakerEvent): void {
+  if (event.type === 'stateChange') {
+    if (event.to === 'OPEN') stats.opens += 1;
+    if (event.to === 'CLOSED') stats.closes += 1;
+  } else if (event.type === 'storeError') {
+    const cause = storeErrorCause(event.error);
+    stats.storeErrorsByCause[cause] = (stats.storeErrorsByCause[cause] ?? 0) + 1;
+  }
+}
+
+/** Closes the current phase's request counts and starts counting into `name`. */
+function enterPhase(current: Run, name: string): void {
+  const now = current.counter.counts();
+  current.phase.dynamo = addCounts(current.phase.dynamo, diffCounts(now, current.phaseCountsAt));
+  current.phaseCountsAt = now;
+  current.phase = current.report.phases[name] ??= newPhase();
+}
+
+async function callerLoop(current: Run, callerIndex: number): Promise<void> {
   const deadline = epochNow() + current.setup.maxRunMs;
+  const guard = current.guards[current.setup.instancePerCaller ? callerIndex : 0];
+  const instance = current.setup.instancePerCaller ? `${current.workerIndex}.${callerIndex}` : `${current.workerIndex}`;
+  let nextCall = 0;
   while (current.running && epochNow() < deadline) {
-    const callId = `${current.workerIndex}-${current.nextCall++}`;
+    const callId = current.setup.instancePerCaller ? `${instance}-${nextCall++}` : `${instance}-${current.nextCall++}`;
     current.report.calls += 1;
+    const startedAt = epochNow();
+    let admitted: 0 | 1 = 1;
     try {
-      await currentCall.run(callId, () =>
-        current.guard.call((signal) => fetchUser(current.setup.downstreamUrl, 'demo-1', signal, callId)),
-      );
+      await currentCall.run(callId, () => guard.call((signal) => fetchUser(current.setup.downstreamUrl, 'demo-1', signal, callId)));
       current.report.successes += 1;
+      current.phase.successes += 1;
     } catch (error) {
       if (error instanceof CircuitOpenError) {
+        admitted = 0;
         current.report.rejections += 1;
+        current.phase.rejections += 1;
+        current.phase.rejectionsByState[error.state] = (current.phase.rejectionsByState[error.state] ?? 0) + 1;
         if (current.report.firstRejectionAt === undefined) {
           current.report.firstRejectionAt = epochNow();
           send({ type: 'firstRejection', workerIndex: current.workerIndex, at: current.report.firstRejectionAt });
         }
       } else {
         current.report.failures += 1;
+        current.phase.failures += 1;
       }
     }
-    if (current.setup.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, current.setup.thinkMs));
+    current.phase.calls += 1;
+    current.report.callLog?.push([epochNow(), admitted]);
+    const pause = Math.max(current.setup.thinkMs, (current.setup.paceMs ?? 0) - (epochNow() - startedAt));
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
 async function stop(current: Run): Promise<void> {
   current.running = false;
   await Promise.all(current.callers);
+  enterPhase(current, 'stopped');
+  if (current.report.phases.stopped?.calls === 0) delete current.report.phases.stopped;
   const total = current.counter.counts();
   current.report.dynamoTotal = total;
   current.report.dynamoDuringOutage = diffCounts(current.countsAtHeal ?? total, current.countsAtDeath ?? total);
@@ -116,7 +169,7 @@ async function stop(current: Run): Promise<void> {
  * guard whose threshold is out of reach: every failure must end up in the state item.
  */
 async function countFailures(current: Run, spec: VariantSpec, callsPerCaller: number): Promise<void> {
-  current.guard.dispose();
+  for (const guard of current.guards) guard.dispose();
   const report: CountReport = { workerIndex: current.workerIndex, observedFailures: 0, rejections: 0, otherErrors: 0, dynamoRequests: {} };
   const guard = createGuard(spec, current.client, current.setup.tableName);
   const before = current.counter.counts();
@@ -148,13 +201,16 @@ function handle(message: ToWorker): void {
   switch (message.type) {
     case 'start':
       current.running = true;
-      current.callers = Array.from({ length: current.setup.callers }, () => callerLoop(current));
+      current.callers = Array.from({ length: current.setup.callers }, (_, callerIndex) => callerLoop(current, callerIndex));
       return;
     case 'downstreamDied':
       current.countsAtDeath = current.counter.counts();
       return;
     case 'downstreamHealed':
       current.countsAtHeal = current.counter.counts();
+      return;
+    case 'phase':
+      enterPhase(current, message.name);
       return;
     case 'stop':
       void stop(current).catch(fail);

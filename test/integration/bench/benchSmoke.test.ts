@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --smoke` as a user runs it (a child process): the JSON file has the promised shape and the
+ * `npm run bench -- --smoke --scenario compare` as a user runs it (a child process): the JSON file has the promised shape and the
  * invariants held. Speed is not asserted here; that is what the bench is for.
  */
 import { execFile } from 'node:child_process';
@@ -18,7 +18,7 @@ describe('bench --smoke', () => {
 
   beforeAll(async () => {
     outDir = await mkdtemp(path.join(tmpdir(), 'bench-smoke-'));
-    ({ stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outDir], {
+    ({ stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--scenario', 'compare', '--out', outDir], {
       cwd: ROOT,
       timeout: 60_000,
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
