@@ -1,4 +1,6 @@
 export { CircuitBreaker } from './CircuitBreaker';
+export { withCircuitBreaker } from './withCircuitBreaker';
+export type { CallContext, CircuitDetails, ProtectingBreaker, WithCircuitBreakerOptions } from './withCircuitBreaker';
 export { DynamoDBStateStore } from './store/DynamoDBStateStore';
 export type { DynamoDBStateStoreOptions } from './store/DynamoDBStateStore';
 export { MemoryStateStore } from './store/MemoryStateStore';
