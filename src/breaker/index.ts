@@ -1,3 +1,6 @@
+/**
+ * The circuit breaker's public entry point: the service and the installable package both import only this file.
+ */
 export { CircuitBreaker } from './CircuitBreaker';
 export { withCircuitBreaker } from './withCircuitBreaker';
 export type { CallContext, CircuitDetails, ProtectingBreaker, WithCircuitBreakerOptions } from './withCircuitBreaker';
@@ -11,5 +14,8 @@ export type { CircuitBreakerOptions } from './options';
 export type { CircuitSnapshot } from './transitions';
 export type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
 export type { StateStore, StoreRequestOptions, WriteOutcome } from './store/StateStore';
+// What a third-party StateStore implements against (see docs/writing-a-store.md).
+export type { AcquirePermitRequest, PermitRef, RecordCountRequest, TransitionRequest, VersionGuard } from './store/StateStore';
+export type { PermitLease } from './state';
 export type { OpeningPolicy, CountedOutcome } from './OpeningPolicy';
 export type { CircuitRecord } from './state';
