@@ -17,5 +17,7 @@ export type { StateStore, StoreRequestOptions, WriteOutcome } from './store/Stat
 // What a third-party StateStore implements against (see docs/writing-a-store.md).
 export type { AcquirePermitRequest, PermitRef, RecordCountRequest, TransitionRequest, VersionGuard } from './store/StateStore';
 export type { PermitLease } from './state';
+// A store keeps the item as flat attributes and turns what it holds into a CircuitRecord with parseItem.
+export { ATTR as ITEM_ATTRIBUTES, parseItem, permitAttribute, UNREADABLE } from './state';
 export type { OpeningPolicy, CountedOutcome } from './OpeningPolicy';
 export type { CircuitRecord } from './state';
