@@ -7,26 +7,32 @@ import { CircuitBreaker, DynamoDBStateStore, withCircuitBreaker, type CallContex
 
 const endpoint = process.env.DYNAMODB_ENDPOINT; // the test's dynalite; leave unset on AWS
 const circuit = process.env.CIRCUIT ?? 'prices';
+const lastKnown = new Map<string, number>();
 let priceServiceUp = true;
 
 async function fetchPrice(sku: string, signal: AbortSignal): Promise<number> {
   signal.throwIfAborted();
   if (!priceServiceUp) throw new Error('price service down');
+  lastKnown.set(sku, sku.length * 100);
   return sku.length * 100;
 }
 
 async function main(): Promise<void> {
-  const store = new DynamoDBStateStore({
-    tableName: 'CircuitBreakerState',
-    clientConfig: { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
-  });
-  const breaker = new CircuitBreaker({ name: circuit, store, failureThreshold: 1 });
+  const refusals: unknown[] = [];
+  const clientConfig = { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
+  // --- README: "Use the breaker in your own project" ---
+  const store = new DynamoDBStateStore({ tableName: 'CircuitBreakerState', clientConfig });
+  const breaker = new CircuitBreaker({ name: circuit, store, failureThreshold: 1 });
   const getPrice = withCircuitBreaker((sku: string, { signal }: CallContext) => fetchPrice(sku, signal), {
     breaker,
     passContext: true,
-    fallback: (sku, { state, retryAfterMs }) => -1 * sku.length - (state === 'OPEN' && retryAfterMs !== null ? 0 : 1000),
+    fallback: (sku, { state, retryAfterMs }) => {
+      refusals.push({ state, retryAfterMs });
+      return lastKnown.get(sku) ?? -1;
+    },
   });
+  // --- end ---
 
   // @ts-expect-error the fallback gets the caller's arguments (sku: string), not a number
   withCircuitBreaker(async (sku: string) => sku.length, { breaker, fallback: (sku: number) => sku });
@@ -34,8 +40,8 @@ async function main(): Promise<void> {
   const results: unknown[] = [await getPrice('A-100')];
   priceServiceUp = false;
   results.push(await getPrice('A-100').catch((error: Error) => error.message)); // counted; opens the circuit (threshold 1)
-  results.push(await getPrice('A-100')); // not called: the fallback answers
-  results.push((await breaker.getState()).state);
+  results.push(await getPrice('A-100')); // not called: the fallback answers from the last known price
+  results.push(refusals, (await breaker.getState()).state);
   console.log(JSON.stringify(results));
   store.client.destroy();
 }
