@@ -11,6 +11,8 @@ const breakerOutside = (depth) => ({
   regex: `^(\\.\\./){${depth + 1},}`,
   message: 'src/breaker may import only itself, @aws-sdk/* and node: builtins (the service imports the breaker, not the reverse).',
 });
+// The service uses the breaker as a package's user would: through its entry point (src/breaker/index.ts) only.
+const BREAKER_ENTRY = { regex: '^(\\./|(\\.\\./)+)breaker/.', message: "import the breaker through its entry point ('../breaker'), not its files." };
 // Dependency direction: breaker <- observability <- users <- handlers.
 const OBSERVABILITY_UP = { regex: '^\\.\\./(users|handlers)(/|$)', message: 'src/observability must not import src/users or src/handlers (define the small type it needs here).' };
 const USERS_UP = { regex: '^\\.\\./(handlers)(/|$)', message: 'src/users must not import src/handlers.' };
@@ -27,9 +29,9 @@ export default tseslint.config(
     },
   },
   // Later blocks replace earlier ones for the same file, so each repeats the rules that still apply.
-  layers(['src/**/*.ts'], [NO_TOOLING]),
-  layers(['src/observability/**/*.ts'], [NO_TOOLING, OBSERVABILITY_UP]),
-  layers(['src/users/**/*.ts'], [NO_TOOLING, USERS_UP]),
+  layers(['src/**/*.ts'], [NO_TOOLING, BREAKER_ENTRY]),
+  layers(['src/observability/**/*.ts'], [NO_TOOLING, BREAKER_ENTRY, OBSERVABILITY_UP]),
+  layers(['src/users/**/*.ts'], [NO_TOOLING, BREAKER_ENTRY, USERS_UP]),
   layers(['src/breaker/*.ts'], [NO_TOOLING, BREAKER_PACKAGES, breakerOutside(0)]),
   layers(['src/breaker/*/*.ts'], [NO_TOOLING, BREAKER_PACKAGES, breakerOutside(1)]),
   layers(['src/breaker/*/*/**/*.ts'], [NO_TOOLING, BREAKER_PACKAGES, breakerOutside(2)]),

@@ -45,6 +45,10 @@ const REPORTED: [string, string, RegExp][] = [
   ['src/observability/fixture.ts', '../users/getUser', /src\/observability must not import src\/users/],
   ['src/observability/fixture.ts', '../handlers/container', /src\/observability must not import src\/users or src\/handlers/],
   ['src/users/fixture.ts', '../handlers/container', /src\/users must not import src\/handlers/],
+  ['src/users/fixture.ts', '../breaker/errors', /through its entry point/],
+  ['src/observability/fixture.ts', '../breaker/events', /through its entry point/],
+  ['src/handlers/fixture.ts', '../breaker/store/DynamoDBStateStore', /through its entry point/],
+  ['src/fixture.ts', './breaker/options', /through its entry point/],
 ];
 const ALLOWED: [string, string][] = [
   ['src/breaker/fixture.ts', './errors'],
@@ -55,6 +59,7 @@ const ALLOWED: [string, string][] = [
   ['src/observability/fixture.ts', '../breaker'],
   ['src/users/fixture.ts', '../observability/logger'],
   ['src/users/fixture.ts', '../breaker'],
+  ['src/fixture.ts', './breaker'],
   ['src/handlers/fixture.ts', '../users/getUser'],
   ['src/handlers/fixture.ts', '@aws-lambda-powertools/logger'],
 ];
