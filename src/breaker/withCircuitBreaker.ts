@@ -37,7 +37,7 @@ export interface CircuitDetails {
 /** The breaker's side of the wrapper: anything with the breaker's `name` and `execute`. */
 export interface ProtectingBreaker {
   readonly name: string;
-  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
 }
 
 export interface WithCircuitBreakerOptions<Args extends unknown[], Result> {
@@ -58,6 +58,13 @@ export interface WithCircuitBreakerOptions<Args extends unknown[], Result> {
    * @default false
    */
   passContext?: boolean;
+  /**
+   * The caller's cancellation for one call, from its arguments: passed to `breaker.execute(fn, { signal })`, so its
+   * abort aborts `fn`'s signal and rejects the call (for example a Lambda handler's remaining time:
+   * `(event, context) => AbortSignal.timeout(context.getRemainingTimeInMillis() - 500)`). Return `undefined` for none.
+   * @default no caller signal
+   */
+  signal?: (...args: Args) => AbortSignal | undefined;
 }
 
 /**
@@ -74,7 +81,7 @@ export interface WithCircuitBreakerOptions<Args extends unknown[], Result> {
  *   `fn` resolves to (or a promise of it); anything else does not compile.
  *
  * @param fn - The protected call; must return a promise.
- * @param options - `breaker` (required), `fallback` and `passContext` (optional).
+ * @param options - `breaker` (required); `fallback`, `passContext` and `signal` (optional).
  * @returns A function with `fn`'s parameters, resolving to `fn`'s result or the fallback's.
  * @throws {TypeError} At wrap time, when `fn` or `fallback` is not a function or `breaker` has no `execute`.
  *
@@ -98,20 +105,23 @@ export function withCircuitBreaker<Args extends unknown[], Result>(
   options: WithCircuitBreakerOptions<Args, Result>,
 ): (...args: Args) => Promise<Result> {
   if (typeof fn !== 'function') throw new TypeError('withCircuitBreaker(fn, options): fn must be a function');
-  const { breaker, fallback, passContext = false } = options ?? ({} as Partial<typeof options>);
+  const { breaker, fallback, passContext = false, signal: callerSignal } = options ?? ({} as Partial<typeof options>);
   if (typeof breaker?.execute !== 'function') throw new TypeError('withCircuitBreaker(fn, options): options.breaker must be a CircuitBreaker');
   if (fallback !== undefined && typeof fallback !== 'function') throw new TypeError('withCircuitBreaker(fn, options): options.fallback must be a function');
   if (typeof passContext !== 'boolean') throw new TypeError('withCircuitBreaker(fn, options): options.passContext must be a boolean');
+  if (callerSignal !== undefined && typeof callerSignal !== 'function') throw new TypeError('withCircuitBreaker(fn, options): options.signal must be a function of the arguments');
 
   const call = fn as (this: unknown, ...args: unknown[]) => Promise<Result>;
 
   return async function (this: unknown, ...args: Args): Promise<Result> {
     let started = false;
+    const run = (signal: AbortSignal): Promise<Result> => {
+      started = true;
+      return passContext ? call.apply(this, [...args, { signal } as CallContext]) : call.apply(this, args);
+    };
     try {
-      return await breaker.execute((signal) => {
-        started = true;
-        return passContext ? call.apply(this, [...args, { signal } as CallContext]) : call.apply(this, args);
-      });
+      const signal = callerSignal?.(...args);
+      return await (signal === undefined ? breaker.execute(run) : breaker.execute(run, { signal }));
     } catch (error) {
       // Only this breaker's refusal: a CircuitOpenError from inside fn (another breaker) is fn's own failure.
       if (started || fallback === undefined || !(error instanceof CircuitOpenError)) throw error;

@@ -159,11 +159,33 @@ describe('withCircuitBreaker', () => {
     expect(signals[0].aborted).toBe(true);
   });
 
+  test("signal: the caller's signal, computed from the call's arguments, goes to execute(fn, { signal })", async () => {
+    const seen: ({ signal?: AbortSignal } | undefined)[] = [];
+    const stub = {
+      name: 'stub',
+      execute: <T>(fn: (signal: AbortSignal) => Promise<T>, options?: { signal?: AbortSignal }) => {
+        seen.push(options);
+        return fn(new AbortController().signal);
+      },
+    };
+    const deadline = new AbortController();
+    const lookup = withCircuitBreaker(async (id: string, budgetMs: number) => `${id}:${budgetMs}`, {
+      breaker: stub,
+      signal: (_id, budgetMs) => (budgetMs > 0 ? deadline.signal : undefined),
+    });
+    await expect(lookup('a', 100)).resolves.toBe('a:100');
+    await expect(lookup('b', 0)).resolves.toBe('b:0');
+    expect(seen).toHaveLength(2);
+    expect(seen[0]?.signal).toBe(deadline.signal);
+    expect(seen[1]).toBeUndefined();
+  });
+
   test('bad arguments fail at wrap time with a TypeError naming them', () => {
     const { breaker } = setup();
     expect(() => withCircuitBreaker(undefined as unknown as () => Promise<void>, { breaker })).toThrow(/fn must be a function/);
     expect(() => withCircuitBreaker(async () => 1, { breaker: {} as CircuitBreaker })).toThrow(/options.breaker/);
     expect(() => withCircuitBreaker(async () => 1, { breaker, fallback: 1 as unknown as () => number })).toThrow(/options.fallback/);
+    expect(() => withCircuitBreaker(async () => 1, { breaker, signal: new AbortController().signal as unknown as () => AbortSignal })).toThrow(/options.signal/);
   });
 
   test('types: the wrapped function has fn parameters; a wrong fallback does not compile (checked by tsc)', async () => {
