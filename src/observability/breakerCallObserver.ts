@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import type { BreakerEvent, BreakerEventListener, CircuitStateName } from '../breaker/events';
+import type { BreakerEvent, BreakerEventListener, CircuitStateName } from '../breaker';
 
 export type BreakerCallOutcome = 'success' | 'failure' | 'ignored' | 'slow' | 'timeout' | 'rejected';
 

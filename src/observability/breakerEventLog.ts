@@ -1,5 +1,5 @@
 /** One log line per breaker event worth a person's attention; state changes always. */
-import type { BreakerEvent } from '../breaker/events';
+import type { BreakerEvent } from '../breaker';
 import { errorSummary, type Log } from './logger';
 
 export function logBreakerEvent(logger: Log, event: BreakerEvent): void {

@@ -9,8 +9,7 @@
  * The handler publishes once per request (one EMF line); breaker events land in the same batch.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { BreakerEvent } from '../breaker/events';
-import type { GetUserResult } from '../users/getUser';
+import type { BreakerEvent } from '../breaker';
 
 export type RequestMetrics = Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
 
@@ -18,7 +17,17 @@ export function createMetrics(options: { serviceName: string; circuit: string })
   return new Metrics({ namespace: options.serviceName, serviceName: options.serviceName, defaultDimensions: { circuit: options.circuit } });
 }
 
-const ANSWER_METRIC: Record<GetUserResult['kind'], string> = {
+/**
+ * What a request's metrics need of its result (GetUser's result has this shape): observability depends on no use
+ * case, the use case's result fits this.
+ */
+export interface AnsweredRequest {
+  kind: 'fresh' | 'cached' | 'notFound' | 'unavailable';
+  /** The downstream call: how it ended (`rejected` = not permitted by the breaker) and how long it took, ms. */
+  call: { outcome: string; latencyMs: number };
+}
+
+const ANSWER_METRIC: Record<AnsweredRequest['kind'], string> = {
   fresh: 'FreshAnswers',
   cached: 'CachedAnswers',
   notFound: 'NotFoundAnswers',
@@ -26,7 +35,7 @@ const ANSWER_METRIC: Record<GetUserResult['kind'], string> = {
 };
 
 /** The request's own metrics; call publishStoredMetrics() after. */
-export function recordRequest(metrics: RequestMetrics, result: GetUserResult): void {
+export function recordRequest(metrics: RequestMetrics, result: AnsweredRequest): void {
   metrics.addMetric(ANSWER_METRIC[result.kind], MetricUnit.Count, 1);
   const { outcome, latencyMs } = result.call;
   if (outcome === 'rejected') {

@@ -2,7 +2,7 @@
  * The GetUser use case: the directory through the breaker, the Users table as the fallback.
  * Knows nothing of Lambda or HTTP; the handler maps its result to a response.
  */
-import { CallTimeoutError, CircuitOpenError } from '../breaker/errors';
+import { CallTimeoutError, CircuitOpenError } from '../breaker';
 import type { BreakerCallObserver, BreakerCallOutcome } from '../observability/breakerCallObserver';
 import { errorSummary } from '../observability/logger';
 import type { Tracing } from '../observability/tracer';

@@ -1,5 +1,5 @@
 /**
- * The shared state as one DynamoDB item per circuit (hash key `id` = circuit name).
+ * The shared state as one DynamoDB item per circuit (partition key `keyAttr`, default `id` = circuit name).
  *
  * Rules every request here follows:
  * - Counts change only by ADD, never by read-modify-write (two containers reading 3 failures would both write 4).
@@ -14,6 +14,7 @@
 import {
   DynamoDBClient,
   GetItemCommand,
+  type DynamoDBClientConfig,
   UpdateItemCommand,
   type AttributeValue,
   type ConditionalCheckFailedException,
@@ -32,14 +33,43 @@ import type {
   WriteOutcome,
 } from './StateStore';
 
-export interface DynamoDBStateStoreOptions {
+interface TableOptions {
+  /**
+   * The table holding one item per circuit. Constraints: 3-255 characters of `A-Z a-z 0-9 _ . -`.
+   * @throws {BreakerConfigError} when it is not a valid table name.
+   */
   tableName: string;
   /**
-   * The client to use. When absent one is made with `maxAttempts: 1`: the breaker retries within its own budget
-   * (storeTimeoutMs x storeMaxAttempts), and SDK retries inside that budget would only hide where time went.
+   * The table's partition (hash) key attribute: string-typed (`S`), holding the circuit's name. The table must have
+   * no sort key. Constraints: 1-255 characters, and not one of the breaker's own attribute names (`state`, `version`,
+   * `openUntil`, `backoffStep`, `trialSuccesses`, `updatedAt`, `expiresAt`, `p_<n>`, `f_<n>`, `s_<n>`).
+   * @default 'id'
    */
-  client?: DynamoDBClient;
+  keyAttr?: string;
 }
+
+/**
+ * Where the store's DynamoDB client comes from: your own `client` (you control retries, timeouts, tracing) or a
+ * `clientConfig` the store builds one from; never both (a type error here, a `BreakerConfigError` at run time).
+ * With neither, the store builds a client with `{ maxAttempts: 1 }`.
+ */
+export type DynamoDBStateStoreOptions = TableOptions &
+  (
+    | {
+        /** The client to send requests with (e.g. one wrapped by X-Ray, or pointed at a local endpoint). */
+        client: DynamoDBClient;
+        clientConfig?: never;
+      }
+    | {
+        client?: never;
+        /**
+         * Config for the client the store builds. `maxAttempts` defaults to 1 (the breaker retries within its own
+         * budget, storeTimeoutMs x storeMaxAttempts; SDK retries inside that budget would only hide where time went).
+         * @default { maxAttempts: 1 }
+         */
+        clientConfig?: DynamoDBClientConfig;
+      }
+  );
 
 /** One update: expression parts plus the placeholders they use. */
 interface Update {
@@ -51,24 +81,46 @@ interface Update {
   values: Record<string, unknown>;
 }
 
+/**
+ * The breaker's shared state in a DynamoDB table, one item per circuit, changed only by conditional writes.
+ *
+ * @example
+ * const store = new DynamoDBStateStore({ tableName: 'CircuitBreakerState' });
+ * const own = new DynamoDBStateStore({ tableName: 'Shared', keyAttr: 'pk', client: new DynamoDBClient({ maxAttempts: 1 }) });
+ * const local = new DynamoDBStateStore({ tableName: 'State', clientConfig: { endpoint: 'http://127.0.0.1:8000', region: 'local' } });
+ */
 export class DynamoDBStateStore implements StateStore {
   readonly tableName: string;
+  /** The table's partition key attribute. */
+  readonly keyAttr: string;
   readonly client: DynamoDBClient;
 
+  /** @throws {BreakerConfigError} naming `tableName`, `keyAttr`, `client` or `clientConfig` when one is invalid. */
   constructor(options: DynamoDBStateStoreOptions) {
     if (typeof options?.tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(options.tableName)) {
       throw new BreakerConfigError('tableName', `must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(options?.tableName)}`);
     }
+    const keyAttr = options.keyAttr ?? ATTR.id;
+    if (typeof keyAttr !== 'string' || keyAttr.length === 0 || keyAttr.length > 255 || isBreakerAttribute(keyAttr)) {
+      throw new BreakerConfigError('keyAttr', `must be the table's partition key name (1-255 characters, not one of the breaker's attributes), got ${JSON.stringify(options.keyAttr)}`);
+    }
+    if (options.client !== undefined && options.clientConfig !== undefined) {
+      throw new BreakerConfigError('clientConfig', 'cannot be given together with client: configure the client you pass instead');
+    }
     if (options.client !== undefined && typeof (options.client as { send?: unknown }).send !== 'function') {
       throw new BreakerConfigError('client', 'must be a DynamoDBClient');
     }
+    if (options.clientConfig !== undefined && (typeof options.clientConfig !== 'object' || options.clientConfig === null)) {
+      throw new BreakerConfigError('clientConfig', 'must be a DynamoDBClientConfig object');
+    }
     this.tableName = options.tableName;
-    this.client = options.client ?? new DynamoDBClient({ maxAttempts: 1 });
+    this.keyAttr = keyAttr;
+    this.client = options.client ?? new DynamoDBClient({ maxAttempts: 1, ...options.clientConfig });
   }
 
   async read(circuit: string, options: StoreRequestOptions): Promise<CircuitRecord> {
     const output = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: circuit } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.tableName, Key: { [this.keyAttr]: { S: circuit } }, ConsistentRead: true }),
       { abortSignal: options.abortSignal },
     );
     return parseItem(circuit, toNative(output.Item));
@@ -174,7 +226,7 @@ export class DynamoDBStateStore implements StateStore {
       const output = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { id: { S: circuit } },
+          Key: { [this.keyAttr]: { S: circuit } },
           UpdateExpression: clauses.join(' '),
           ConditionExpression: update.condition,
           ExpressionAttributeNames: update.names,
@@ -192,6 +244,12 @@ export class DynamoDBStateStore implements StateStore {
       return { applied: false, record: item ? parseItem(circuit, toNative(item)) : await this.read(circuit, options) };
     }
   }
+}
+
+/** A key attribute that is also one the breaker writes would be overwritten by the breaker's own updates. */
+function isBreakerAttribute(attribute: string): boolean {
+  const own: readonly string[] = Object.values(ATTR).filter((name) => name !== ATTR.id);
+  return own.includes(attribute) || /^[pfs]_\d+$/.test(attribute);
 }
 
 function newUpdate(): Update {
