@@ -4,6 +4,7 @@
  * dynalite and user-directory stub on 127.0.0.1. Prints one table, writes the figures as JSON (and the table as
  * Markdown) to bench/results/, and exits 1 if this breaker lost a failure count or exceeded its half-open limit.
  */
+import '../tools/quietAwsSdk';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startDynalite, type RunningDynalite } from '../local/dynalite';

@@ -1,4 +1,5 @@
 /** Entry point of `npm run breaker`; see breakerCommand.ts. Exit codes: 0 done, 1 the store failed, 2 bad usage. */
+import '../tools/quietAwsSdk';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientConfigFor, describeSnapshot, parseBreakerCommand, runBreakerCommand, USAGE, UsageError } from './breakerCommand';
 import { readStageBreakerSettings } from './stageBreakerSettings';

@@ -4,8 +4,8 @@
  * `failures` its meaning.
  */
 import { readFileSync } from 'node:fs';
-import { parseCloudFormationYaml } from '../local/cloudFormationYaml';
-import { SERVERLESS_YML_PATH, tablesFromServerlessConfig } from '../local/tablesFromServerlessYml';
+import { parseCloudFormationYaml } from '../tools/serverless-config/cloudFormationYaml';
+import { SERVERLESS_YML_PATH, tablesFromServerlessConfig } from '../tools/serverless-config/tablesFromServerlessYml';
 
 export interface StageBreakerSettings {
   stage: string;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynalite } from '../../../local/dynalite';
-import { createTables, readTablesFromServerlessYml } from '../../../local/tablesFromServerlessYml';
+import { createTables, readTablesFromServerlessYml } from '../../../tools/serverless-config/tablesFromServerlessYml';
 import { clientConfigFor, parseBreakerCommand, runBreakerCommand } from '../../../ops/breakerCommand';
 import { readStageBreakerSettings } from '../../../ops/stageBreakerSettings';
 import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore } from '../../../src/breaker';
