@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   testTimeout: 30000,
+  // The AWS SDK's Node-version notice off for the test processes and every child they start (tools/quietAwsSdk.ts).
+  setupFiles: ['<rootDir>/tools/quietAwsSdk.ts'],
   // Integration suites start their own servers; two cores do not gain from many workers.
   maxWorkers: 2,
 };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
-import { parseCloudFormationYaml } from '../local/cloudFormationYaml';
+import { parseCloudFormationYaml } from '../tools/serverless-config/cloudFormationYaml';
 
 const PROJECT_ROOT = path.join(__dirname, '..');
 const HANDLER_ENTRY = path.join(PROJECT_ROOT, 'src/handlers/getUser.ts');

@@ -7,6 +7,7 @@
  * - fleet: 64 instances against one item's scaled DynamoDB limits, through a throttling proxy (issue 11).
  * - noise: opening rules under 1% background failures, and the admitted fraction after a close (issue 14).
  */
+import '../tools/quietAwsSdk';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startDynalite, type RunningDynalite } from '../local/dynalite';

@@ -4,9 +4,10 @@
  * with live progress in the terminal, then writes an HTML page with the SVG timeline and prints its path.
  * Everything it starts, it stops, also on Ctrl-C.
  */
+import '../tools/quietAwsSdk';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startLocalService, type RunningLocalService } from '../local/localService';
+import { startLocalService, type RunningLocalServiceWithStub } from '../local/localService';
 import { renderIncidentPage } from './htmlPage';
 import { FULL_SCRIPT, SMOKE_SCRIPT, scriptDurationMs, type IncidentScript } from './incidentScript';
 import { createProgressWriter, progressLine } from './progress';
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
   const stateChanges = createStateChangeReader(CIRCUIT, (change) => recorder.state(change.to, Math.max(0, change.at - startedAt), change.reason));
 
   console.log(`Starting the local service (dynalite, user-directory stub, serverless-offline with GetUser)...`);
-  let service: RunningLocalService;
+  let service: RunningLocalServiceWithStub;
   try {
     service = await startLocalService({ port: 0, directoryPort: 0, lambdaPort: 0, params, onOutput: (text) => stateChanges.write(text), signal: interrupted.signal });
   } catch (error) {

@@ -1,13 +1,14 @@
 /**
- * The whole service on this machine, no AWS account: dynalite with serverless.yml's tables, the user-directory stub,
- * and serverless-offline running the real GetUser handler. Used by `npm start` (local/start.ts), the integration
- * tests and the demo (which overrides some serverless.yml params, see `params`).
+ * The whole service on this machine, no AWS account: dynalite with serverless.yml's tables, the user-directory stub
+ * (or a directory of your own, `userDirectoryUrl`), and serverless-offline running the real GetUser handler. Used by
+ * `npm start` (local/start.ts), the integration tests and the demo (which overrides some serverless.yml params).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynalite, type RunningDynalite } from './dynalite';
 import { freePort } from './freePort';
 import { startServerlessOffline, type RunningServerlessOffline } from './serverlessOffline';
-import { createTables, readTablesFromServerlessYml } from './tablesFromServerlessYml';
+import { readServerlessConfig } from '../tools/serverless-config/serverlessConfig';
+import { createTables, readTablesFromServerlessYml } from '../tools/serverless-config/tablesFromServerlessYml';
 import { startUserDirectoryStub, type RunningUserDirectoryStub } from './userDirectoryStub';
 
 export interface LocalServiceOptions {
@@ -22,9 +23,14 @@ export interface LocalServiceOptions {
   /** The serverless.yml stage whose table names and params are used. Default dev. */
   stage?: string;
   /**
+   * A user directory of your own (http or https, no trailing path needed), called as GET {url}/users/{id}; the stub
+   * is then not started. Default: the stub.
+   */
+  userDirectoryUrl?: string;
+  /**
    * Overrides of that stage's serverless.yml `params`, as `--param="name=value"` would on the command line, e.g.
-   * `{ breakerOpenMs: '2000' }` for a shorter open period. `userDirectoryUrl` is not among them: it is always the
-   * stub's URL. None by default (what `npm start` runs).
+   * `{ breakerOpenMs: '2000' }` for a shorter open period. `userDirectoryUrl` is not among them: use the option of
+   * that name. None by default (what `npm start` runs).
    */
   params?: Record<string, string>;
   /** serverless-offline's output: request log and handler logs. */
@@ -36,10 +42,16 @@ export interface LocalServiceOptions {
 export interface RunningLocalService {
   /** e.g. http://127.0.0.1:3000 */
   apiUrl: string;
+  /**
+   * serverless-offline's Lambda invoke endpoint for GetUser (POST an API Gateway v2 event), on the Lambda port with the
+   * function's full name, e.g. http://127.0.0.1:3002/2015-03-31/functions/simple-web-service-dev-GetUser/invocations
+   */
+  lambdaInvokeUrl: string;
+  /** The directory the handler calls: the stub's URL, or the `userDirectoryUrl` given. */
   directoryUrl: string;
   dynamoEndpoint: string;
-  /** The stub itself, to switch its mode from code. */
-  directory: RunningUserDirectoryStub;
+  /** The stub itself, to switch its mode from code; absent when a `userDirectoryUrl` was given. */
+  directory?: RunningUserDirectoryStub;
   /** Table names by serverless.yml logical id, e.g. { Users: 'simple-web-service-dev-users', ... }. */
   tables: Record<string, string>;
   /** serverless-offline's process (group) id. */
@@ -50,11 +62,18 @@ export interface RunningLocalService {
   stop(): Promise<void>;
 }
 
+/** A run with the stub: `directory` is there. */
+export type RunningLocalServiceWithStub = RunningLocalService & { directory: RunningUserDirectoryStub };
+
+/** The stub's run: `directory` is there. */
+export function startLocalService(options?: LocalServiceOptions & { userDirectoryUrl?: undefined }): Promise<RunningLocalServiceWithStub>;
+export function startLocalService(options: LocalServiceOptions): Promise<RunningLocalService>;
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<RunningLocalService> {
   const stage = options.stage ?? 'dev';
   if (options.params && 'userDirectoryUrl' in options.params) {
-    throw new Error('startLocalService: params.userDirectoryUrl cannot be overridden; the local run always points the handler at the stub');
+    throw new Error('startLocalService: params.userDirectoryUrl cannot be overridden; pass the userDirectoryUrl option (npm start: USER_DIRECTORY_URL)');
   }
+  if (options.userDirectoryUrl !== undefined) checkDirectoryUrl(options.userDirectoryUrl);
   const stops: Array<() => Promise<void>> = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -80,16 +99,23 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     }
 
     options.signal?.throwIfAborted();
-    const directory = await startUserDirectoryStub({ port: options.directoryPort ?? 4010 });
-    stops.push(directory.stop);
+    let directory: RunningUserDirectoryStub | undefined;
+    if (options.userDirectoryUrl === undefined) {
+      directory = await startUserDirectoryStub({ port: options.directoryPort ?? 4010 });
+      stops.push(directory.stop);
+    }
+    const directoryUrl = options.userDirectoryUrl?.replace(/\/+$/, '') ?? (directory as RunningUserDirectoryStub).url;
 
     options.signal?.throwIfAborted();
+    const lambdaPort = await portOrFree(options.lambdaPort ?? 0);
     const offline: RunningServerlessOffline = await startServerlessOffline({
       stage,
       httpPort: await portOrFree(options.port ?? 3000),
-      lambdaPort: await portOrFree(options.lambdaPort ?? 0),
-      params: { ...options.params, userDirectoryUrl: directory.url },
+      lambdaPort,
+      params: { ...options.params, userDirectoryUrl: directoryUrl },
       env: {
+        // The AWS SDK's documented switch for its Node-version notice; local runs only, never the deployed function.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         // The handler signs requests to dynalite; dynalite accepts any credentials.
         AWS_ACCESS_KEY_ID: 'local',
@@ -104,9 +130,10 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
 
     return {
       apiUrl: offline.url,
-      directoryUrl: directory.url,
+      lambdaInvokeUrl: `http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${functionName(stage)}/invocations`,
+      directoryUrl,
       dynamoEndpoint: dynamo.endpoint,
-      directory,
+      ...(directory ? { directory } : {}),
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.input.TableName as string])),
       offlinePid: offline.pid,
       offlineExited: offline.exited,
@@ -115,6 +142,26 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** GetUser's deployed name, which serverless-offline's Lambda endpoint expects: <service>-<stage>-GetUser. */
+function functionName(stage: string): string {
+  return `${readServerlessConfig().service}-${stage}-GetUser`;
+}
+
+function checkDirectoryUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`the user directory URL must be an absolute http(s) URL, got "${url}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new Error(`the user directory URL must use http or https, got "${parsed.protocol}"`);
+  }
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
+    throw new Error('the user directory URL must not carry a query, fragment or credentials');
   }
 }
 

@@ -2,15 +2,19 @@
  * `npm start`: the whole service on this machine (see localService.ts), a banner saying where everything listens
  * and how to trip the breaker, and a clean stop on Ctrl-C.
  *
- *   PORT=3000 USER_DIRECTORY_PORT=4010 LAMBDA_PORT=<free> DATA_DIR=<in memory>   npm start [-- --data-dir DIR]
+ *   PORT=3000 USER_DIRECTORY_PORT=4010 LAMBDA_PORT=<free> DATA_DIR=<in memory> USER_DIRECTORY_URL=<the stub>
+ *     npm start [-- --data-dir DIR] [-- --user-directory-url URL]
  */
+import '../tools/quietAwsSdk';
 import { startLocalService, type RunningLocalService } from './localService';
 
-const USAGE = `Usage: npm start [-- --data-dir DIR]
+const USAGE = `Usage: npm start [-- --data-dir DIR] [--user-directory-url URL]
 
 Environment:
   PORT                 API port (default 3000)
   USER_DIRECTORY_PORT  user-directory stub port (default 4010)
+  USER_DIRECTORY_URL   call this user directory (GET {URL}/users/{id}) instead of starting the stub
+                       (same as --user-directory-url; the README says what it must answer)
   LAMBDA_PORT          serverless-offline's Lambda invoke port (default: a free port)
   DATA_DIR             keep DynamoDB data in this directory (default: in memory)`;
 
@@ -31,63 +35,107 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-function dataDirFromArgs(args: string[]): string | undefined {
+interface StartArgs {
+  dataDir?: string;
+  userDirectoryUrl?: string;
+}
+
+function argsFrom(args: string[]): StartArgs {
   let dataDir = process.env.DATA_DIR || undefined;
+  let userDirectoryUrl = process.env.USER_DIRECTORY_URL || undefined;
+  const valueOf = (flag: string, i: number): string => {
+    const value = args[i + 1];
+    if (!value || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    return value;
+  };
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i];
     if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else if (arg === '--data-dir') {
-      dataDir = args[i + 1];
+      dataDir = valueOf(arg, i);
       i += 1;
-      if (!dataDir) throw new UsageError('--data-dir needs a directory');
     } else if (arg.startsWith('--data-dir=')) {
       dataDir = arg.slice('--data-dir='.length);
+    } else if (arg === '--user-directory-url') {
+      userDirectoryUrl = valueOf(arg, i);
+      i += 1;
+    } else if (arg.startsWith('--user-directory-url=')) {
+      userDirectoryUrl = arg.slice('--user-directory-url='.length);
     } else {
       throw new UsageError(`unknown argument "${arg}"`);
     }
   }
-  return dataDir;
+  if (userDirectoryUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(userDirectoryUrl)) {
+    throw new UsageError(`USER_DIRECTORY_URL / --user-directory-url must be an http(s) URL, got "${userDirectoryUrl}"`);
+  }
+  return { ...(dataDir ? { dataDir } : {}), ...(userDirectoryUrl ? { userDirectoryUrl } : {}) };
+}
+
+/**
+ * serverless-offline lists its Lambda invoke route under the HTTP port with the short function name, where it answers
+ * 404; the banner prints the working one (Lambda port, full name). Its output passes through here line by line.
+ */
+function withoutMisleadingRoutes(write: (text: string) => void): (text: string) => void {
+  let partial = '';
+  return (text) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    const kept = lines.filter((line) => !/\/2015-03-31\/functions\/[^/\s]+\/invocations/.test(line));
+    if (kept.length > 0) write(`${kept.join('\n')}\n`);
+  };
 }
 
 function banner(service: RunningLocalService, dataDir: string | undefined): string {
   const api = service.apiUrl.replace('127.0.0.1', 'localhost');
   const directory = service.directoryUrl.replace('127.0.0.1', 'localhost');
   const row = (command: string, comment = ''): string => `  ${comment ? `${command.padEnd(70)}  # ${comment}` : command}`;
-  return [
+  const invokeEvent = `'{"rawPath":"/user/demo-1","pathParameters":{"id":"demo-1"}}'`;
+  const lines = [
     '',
     'simple-web-service is running locally (stage dev, no AWS account)',
     '',
     `  API             ${api}/user/{id}   (GetUser through serverless-offline)`,
     '                  UNAUTHENTICATED: no authorizer runs locally, anyone on this machine can call it',
     '                  (deployed stages use their `authorizer` param: iam or jwt; only dev is public)',
-    `  user directory  ${directory}/users/{id}   (stub: demo-1, demo-2, demo-3)`,
+    `  Lambda invoke   ${service.lambdaInvokeUrl}   (POST an API Gateway v2 event)`,
+    service.directory
+      ? `  user directory  ${directory}/users/{id}   (stub: demo-1, demo-2, demo-3)`
+      : `  user directory  ${service.directoryUrl}/users/{id}   (yours, from USER_DIRECTORY_URL; no stub started)`,
     `  DynamoDB        ${service.dynamoEndpoint}   (dynalite, ${dataDir ? `data in ${dataDir}` : 'in memory'})`,
     `                  tables ${Object.values(service.tables).join(', ')}`,
     '',
     'Try it:',
-    row(`curl -i ${api}/user/demo-1`, '200, x-user-source: directory'),
+    row(`curl -i ${api}/user/demo-1`, service.directory ? '200, x-user-source: directory' : 'whatever your directory says about demo-1'),
     row(`curl -i ${api}/user/nobody`, '404'),
+    row(`curl -X POST ${service.lambdaInvokeUrl} -d ${invokeEvent}`, 'the function itself'),
     '',
-    'Trip the breaker: make the directory fail, then call a few times (5 failures open the circuit in dev):',
-    row(`curl -X POST ${directory}/_control -d '{"kind":"down"}'`),
-    row(`curl -i ${api}/user/demo-1`, 'cached copy (x-user-source: cache)'),
-    row(`curl -i ${api}/user/demo-3`, 'no copy: 503 with retry-after'),
-    row(`curl -X POST ${directory}/_control -d '{"kind":"slow","delayMs":3000}'`, 'timeouts count as failures too'),
-    'Heal it; after the open period (5 s in dev, doubling with each failed trial) calls close the circuit:',
-    row(`curl -X POST ${directory}/_control -d '{"kind":"up"}'`),
-    row(`curl ${directory}/_control`, 'mode and request counters'),
+  ];
+  if (service.directory) {
+    lines.push(
+      'Trip the breaker: make the directory fail, then call a few times (5 failures open the circuit in dev):',
+      row(`curl -X POST ${directory}/_control -d '{"kind":"down"}'`),
+      row(`curl -i ${api}/user/demo-1`, 'cached copy (x-user-source: cache)'),
+      row(`curl -i ${api}/user/demo-3`, 'no copy: 503 with retry-after'),
+      row(`curl -X POST ${directory}/_control -d '{"kind":"slow","delayMs":3000}'`, 'timeouts count as failures too'),
+      'Heal it; after the open period (5 s in dev, doubling with each failed trial) calls close the circuit:',
+      row(`curl -X POST ${directory}/_control -d '{"kind":"up"}'`),
+      row(`curl ${directory}/_control`, 'mode and request counters'),
+    );
+  }
+  lines.push(
     'See and steer the circuit (force-open, disable, reset also work):',
     row(`npm run breaker -- status --endpoint ${service.dynamoEndpoint}`),
     '',
     'Ctrl-C stops everything.',
     '',
-  ].join('\n');
+  );
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const dataDir = dataDirFromArgs(process.argv.slice(2));
+  const { dataDir, userDirectoryUrl } = argsFrom(process.argv.slice(2));
   // Signals are handled from the first moment: serverless-offline runs in its own process group, so dying on a
   // default SIGINT halfway through startup would leave it running.
   const startup = new AbortController();
@@ -118,7 +166,8 @@ async function main(): Promise<void> {
     directoryPort: portFromEnv('USER_DIRECTORY_PORT', 4010),
     lambdaPort: portFromEnv('LAMBDA_PORT', 0),
     dataDir,
-    onOutput: (text) => process.stdout.write(text),
+    ...(userDirectoryUrl ? { userDirectoryUrl } : {}),
+    onOutput: withoutMisleadingRoutes((text) => process.stdout.write(text)),
     signal: startup.signal,
   });
   running.service = service;

@@ -5,7 +5,9 @@
  *   GET  /_control    -> the current mode and counters
  *   POST /_control    -> set the mode, body e.g. {"kind":"down"} or {"kind":"slow","delayMs":2000}
  *
- * Modes let a person or a test make the directory fail, slow down, answer garbage or recover while the service runs.
+ * Modes let a person or a test make the directory fail, slow down, answer garbage (a 200 HTML error page from a
+ * proxy: the directory's fault, counted by the breaker), answer an invalid record (well-formed JSON whose user fails
+ * validation, a name of 300 characters: that record's fault, not counted) or recover while the service runs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +22,8 @@ export type DirectoryMode =
   | { kind: 'up' }
   | { kind: 'down'; status?: number }
   | { kind: 'slow'; delayMs: number }
-  | { kind: 'garbage' };
+  | { kind: 'garbage' }
+  | { kind: 'invalidRecord' };
 
 export interface DirectoryStats {
   /** Requests to /users/{id} since start. */
@@ -56,6 +59,7 @@ export function parseDirectoryMode(input: unknown): DirectoryMode {
   switch (body.kind) {
     case 'up':
     case 'garbage':
+    case 'invalidRecord':
       return { kind: body.kind };
     case 'down': {
       if (body.status === undefined) return { kind: 'down' };
@@ -72,7 +76,7 @@ export function parseDirectoryMode(input: unknown): DirectoryMode {
       return { kind: 'slow', delayMs: delayMs as number };
     }
     default:
-      throw new Error('"kind" must be one of "up", "down", "slow", "garbage"');
+      throw new Error('"kind" must be one of "up", "down", "slow", "garbage", "invalidRecord"');
   }
 }
 
@@ -90,6 +94,12 @@ export async function startUserDirectoryStub(
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
+  };
+
+  const sendHtml = (res: ServerResponse, status: number, html: string): void => {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(html) });
+    res.end(html);
   };
 
   const delay = (ms: number, res: ServerResponse): Promise<void> =>
@@ -115,13 +125,14 @@ export async function startUserDirectoryStub(
       const current = mode;
       if (current.kind === 'slow') await delay(current.delayMs, res);
       if (current.kind === 'down') return sendJson(res, current.status ?? 503, { error: 'directory unavailable' });
-      if (current.kind === 'garbage') return sendJson(res, 200, { unexpected: 'shape', id: 42 });
+      if (current.kind === 'garbage') return sendHtml(res, 200, '<html><body><h1>502 Bad Gateway</h1></body></html>');
       let id: string;
       try {
         id = decodeURIComponent(rawId);
       } catch {
         return sendJson(res, 400, { error: 'malformed id' });
       }
+      if (current.kind === 'invalidRecord') return sendJson(res, 200, { id, name: 'x'.repeat(300), email: 'invalid-record@example.com' });
       const user = users.get(id);
       if (!user) return sendJson(res, 404, { error: 'not found' });
       sendJson(res, 200, user);

@@ -1,6 +1,7 @@
 /** Entry point of `npm run breaker`; see breakerCommand.ts. Exit codes: 0 done, 1 the store failed, 2 bad usage. */
+import '../tools/quietAwsSdk';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { clientConfigFor, describeSnapshot, parseBreakerCommand, runBreakerCommand, USAGE, UsageError } from './breakerCommand';
+import { clientConfigFor, describeSnapshot, parseBreakerCommand, runBreakerCommand, snapshotForOutput, USAGE, UsageError } from './breakerCommand';
 import { readStageBreakerSettings } from './stageBreakerSettings';
 
 async function main(argv: string[]): Promise<number> {
@@ -17,14 +18,18 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const settings = readStageBreakerSettings(command.stage);
-  const client = new DynamoDBClient(clientConfigFor(command));
+  const clientConfig = clientConfigFor(command, settings.region);
+  const client = new DynamoDBClient(clientConfig);
   try {
     const snapshot = await runBreakerCommand(command, settings, client);
-    console.log(command.json ? JSON.stringify(snapshot, null, 2) : describeSnapshot(snapshot, settings));
+    console.log(command.json ? JSON.stringify(snapshotForOutput(snapshot), null, 2) : describeSnapshot(snapshot, settings));
     return 0;
   } catch (error) {
     const cause = (error as { cause?: Error }).cause;
-    console.error(`breaker: ${command.action} failed on table ${settings.tableName}: ${(error as Error).message}${cause ? ` (${cause.name}: ${cause.message})` : ''}`);
+    const where = command.endpoint ?? `region ${String(clientConfig.region)}`;
+    console.error(
+      `breaker: ${command.action} failed on table ${settings.tableName} (${where}): ${(error as Error).message}${cause ? ` (${cause.name}: ${cause.message})` : ''}`,
+    );
     return 1;
   } finally {
     client.destroy();

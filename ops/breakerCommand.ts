@@ -33,7 +33,8 @@ export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage 
   reset       closed, counts cleared, backoff reset
 
 --endpoint points at a local DynamoDB (npm start prints it); without it the command talks to AWS with your credentials
-(it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table).`;
+(it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table), in the region given by
+--region, else AWS_REGION or AWS_DEFAULT_REGION, else the stage's region in serverless.yml.`;
 
 const VALUE_FLAGS = ['--stage', '--region', '--endpoint', '--circuit'] as const;
 
@@ -76,8 +77,19 @@ export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
   };
 }
 
-export function clientConfigFor(command: BreakerCommand): DynamoDBClientConfig {
-  if (command.endpoint === undefined) return command.region ? { region: command.region } : {};
+/**
+ * The region the command talks to, first found: `--region`, the AWS environment (AWS_REGION, AWS_DEFAULT_REGION),
+ * the stage's region in serverless.yml (where `sls deploy --stage <stage>` put its table). Undefined when none is known.
+ */
+export function regionFor(command: BreakerCommand, stageRegion?: string, env: Record<string, string | undefined> = process.env): string | undefined {
+  return command.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || stageRegion || undefined;
+}
+
+export function clientConfigFor(command: BreakerCommand, stageRegion?: string, env: Record<string, string | undefined> = process.env): DynamoDBClientConfig {
+  if (command.endpoint === undefined) {
+    const region = regionFor(command, stageRegion, env);
+    return region ? { region } : {};
+  }
   // A local server takes any region and credentials.
   return { endpoint: command.endpoint, region: command.region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
@@ -110,18 +122,67 @@ export async function runBreakerCommand(
   }
 }
 
-/** One human-readable paragraph for a terminal. */
-export function describeSnapshot(snapshot: CircuitSnapshot, settings: StageBreakerSettings): string {
+/**
+ * The snapshot as an operator sees it. The fields about the opening (INTERFACE item 3) are optional: a breaker that
+ * does not record them yet, or an item written before it did, still prints. `retryAfterMs` is null for FORCED_OPEN.
+ */
+export type OperatorSnapshot = Omit<CircuitSnapshot, 'retryAfterMs'> & {
+  retryAfterMs: number | null;
+  /** When the circuit opened, epoch ms. */
+  openedAt?: number;
+  /** What opened it: failureThreshold, failureRate, trialFailed, ... */
+  openReason?: string;
+  /** Failures in the window that opened it. */
+  openFailures?: number;
+  /** Calls in that window (rate policy). */
+  openCalls?: number;
+  /** The backoff step of the current open period (older breakers call it reopenCount). */
+  backoffStep?: number;
+};
+
+/** What `--json` prints: the snapshot, with no end promised for a circuit an operator holds open. */
+export function snapshotForOutput(snapshot: CircuitSnapshot | OperatorSnapshot): OperatorSnapshot {
+  return { ...snapshot, retryAfterMs: snapshot.state === 'FORCED_OPEN' ? null : snapshot.retryAfterMs };
+}
+
+/** One human-readable paragraph for a terminal. `now` (epoch ms) gives "ago" and "in" their meaning. */
+export function describeSnapshot(given: CircuitSnapshot | OperatorSnapshot, settings: StageBreakerSettings, now: number = Date.now()): string {
+  const snapshot = snapshotForOutput(given);
   const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, table ${settings.tableName}): ${snapshot.state}`];
-  lines.push(`  failures in the last ${settings.windowMs / 1000} s: ${snapshot.failures} of ${settings.failureThreshold} that open it`);
+  const backoffStep = snapshot.backoffStep ?? snapshot.reopenCount;
   if (snapshot.state === 'OPEN') {
-    lines.push(`  may be probed in ${Math.ceil(snapshot.retryAfterMs / 1000)} s (at ${new Date(snapshot.openUntil as number).toISOString()})`);
+    // The counts were cleared when it opened: what matters now is why and when it opened, and when it is probed.
+    lines.push(`  ${openingOf(snapshot, settings, now)}`);
+    if (snapshot.openUntil !== undefined) {
+      lines.push(`  next probe at ${iso(snapshot.openUntil)} (in ${Math.ceil(Math.max(0, snapshot.openUntil - now) / 1000)} s)`);
+    }
+    lines.push(`  backoff step ${backoffStep} (${backoffStep === 0 ? 'first open period since it last closed' : `reopened ${backoffStep} time(s) from half-open since it last closed`})`);
+  } else {
+    lines.push(`  failures in the last ${settings.windowMs / 1000} s: ${snapshot.failures} of ${settings.failureThreshold} that open it`);
+    if (backoffStep > 0) lines.push(`  reopened ${backoffStep} time(s) from half-open since it last closed`);
   }
   if (snapshot.state === 'HALF_OPEN') lines.push(`  trials in flight: ${snapshot.trialsInFlight}, successful trials: ${snapshot.trialSuccesses}`);
-  if (snapshot.reopenCount > 0) lines.push(`  reopened ${snapshot.reopenCount} time(s) from half-open since it last closed`);
-  if (snapshot.state === 'FORCED_OPEN') lines.push('  forced open by an operator: every call is rejected until `reset`');
+  if (snapshot.state === 'FORCED_OPEN') lines.push('  forced open by an operator: every call is rejected until `reset` (no end is scheduled)');
   if (snapshot.state === 'DISABLED') lines.push('  disabled by an operator: every call passes (failures still counted) until `reset`');
   if (snapshot.version === null && snapshot.problems.length === 0) lines.push('  no state stored yet (no failure recorded): closed');
   if (snapshot.problems.length > 0) lines.push(`  the stored item is malformed (${snapshot.problems.join('; ')}); treated as closed until the next write repairs it`);
   return lines.join('\n');
+}
+
+/** "opened at <time> (<n> s ago): <reason>, <what crossed the threshold>". */
+function openingOf(snapshot: OperatorSnapshot, settings: StageBreakerSettings, now: number): string {
+  const when = snapshot.openedAt === undefined ? 'opened at an unrecorded time' : `opened at ${iso(snapshot.openedAt)} (${Math.max(0, Math.round((now - snapshot.openedAt) / 1000))} s ago)`;
+  if (snapshot.openReason === undefined) return `${when}; why is not recorded on this item`;
+  const { openFailures, openCalls } = snapshot;
+  let count = '';
+  if (openFailures !== undefined && openCalls !== undefined && openCalls > 0) {
+    count = `, ${openFailures} failures in ${openCalls} calls (${Math.round((openFailures / openCalls) * 100)} %)`;
+  } else if (openFailures !== undefined) {
+    count = `, ${openFailures} failures (threshold ${settings.failureThreshold} in ${settings.windowMs / 1000} s)`;
+  }
+  return `${when}: ${snapshot.openReason}${count}`;
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
 }

@@ -1,14 +1,15 @@
 /**
  * What an operator tool needs to know about one stage's breaker, read from serverless.yml (the deployed
- * configuration is the only configuration): the state table's name and the counting settings that give
+ * configuration is the only configuration): the state table's name and region, and the counting settings that give
  * `failures` its meaning.
  */
-import { readFileSync } from 'node:fs';
-import { parseCloudFormationYaml } from '../local/cloudFormationYaml';
-import { SERVERLESS_YML_PATH, tablesFromServerlessConfig } from '../local/tablesFromServerlessYml';
+import { readServerlessConfig, stageRegion } from '../tools/serverless-config/serverlessConfig';
+import { SERVERLESS_YML_PATH, tablesFromServerlessConfig } from '../tools/serverless-config/tablesFromServerlessYml';
 
 export interface StageBreakerSettings {
   stage: string;
+  /** Where the stage is deployed when no --region option is given (provider.region). */
+  region: string;
   tableName: string;
   circuit: string;
   failureThreshold: number;
@@ -19,7 +20,8 @@ export interface StageBreakerSettings {
 const BREAKER_TABLE = 'CircuitBreakers';
 
 export function readStageBreakerSettings(stage: string, file: string = SERVERLESS_YML_PATH): StageBreakerSettings {
-  const config = parseCloudFormationYaml(readFileSync(file, 'utf8'), file) as { params?: Record<string, Record<string, unknown>> };
+  const serverless = readServerlessConfig(file);
+  const config = serverless.raw as { params?: Record<string, Record<string, unknown>> };
   const table = tablesFromServerlessConfig(config, stage).find((candidate) => candidate.logicalId === BREAKER_TABLE);
   if (!table?.input.TableName) throw new Error(`${file} declares no ${BREAKER_TABLE} table`);
   const params = { ...config.params?.default, ...config.params?.[stage] };
@@ -27,6 +29,7 @@ export function readStageBreakerSettings(stage: string, file: string = SERVERLES
   if (typeof circuit !== 'string' || circuit === '') throw new Error(`${file}: params breakerName is missing for stage ${stage}`);
   return {
     stage,
+    region: stageRegion(serverless, stage),
     tableName: table.input.TableName,
     circuit,
     failureThreshold: positiveInteger(params, 'breakerFailureThreshold', file, stage),

@@ -84,17 +84,32 @@ function toResponse(result: GetUserResult, id: string, requestId: string): HttpR
       return cachedUserResponse(result.user, result.ageSeconds, requestId);
     case 'notFound':
       return errorResponse(404, 'USER_NOT_FOUND', `No user with id "${id}".`, requestId);
-    case 'unavailable': {
-      const seconds = retryAfterSeconds(result.retryAfterMs);
+    case 'invalidRecord':
       return errorResponse(
-        503,
-        'DIRECTORY_UNAVAILABLE',
-        `The user directory is unavailable and no cached copy of this user exists; retry in ${seconds} s.`,
+        502,
+        'INVALID_DIRECTORY_RECORD',
+        `The user directory's record for "${id}" is invalid (${result.problem}) and no cached copy could be served.`,
         requestId,
-        { 'retry-after': String(seconds) },
       );
-    }
+    case 'unavailable':
+    case 'cacheUnavailable':
+      return unavailableResponse(result, requestId);
   }
+}
+
+/**
+ * 503. The message says only what the service knows: whether the table holds no copy or the copy could not be read,
+ * and when to retry, or that an operator holds the circuit open (then no retry-after: nothing ends it on a timer).
+ */
+function unavailableResponse(result: Extract<GetUserResult, { kind: 'unavailable' | 'cacheUnavailable' }>, requestId: string): HttpResponse {
+  const directory = result.heldOpenByOperator ? "The user directory's circuit is held open by an operator" : 'The user directory is unavailable';
+  const copy = result.kind === 'unavailable' ? 'no cached copy of this user exists' : 'the cached copy could not be read';
+  const code = result.kind === 'unavailable' ? 'DIRECTORY_UNAVAILABLE' : 'CACHE_UNAVAILABLE';
+  if (result.retryAfterMs === null) {
+    return errorResponse(503, code, `${directory} and ${copy}; it stays open until an operator resets it, so no retry time can be given.`, requestId);
+  }
+  const seconds = retryAfterSeconds(result.retryAfterMs);
+  return errorResponse(503, code, `${directory} and ${copy}; retry in ${seconds} s.`, requestId, { 'retry-after': String(seconds) });
 }
 
 function elapsed(started: number): number {

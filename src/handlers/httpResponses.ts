@@ -4,7 +4,13 @@ import type { User } from '../users/user';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
 
-export type ErrorCode = 'INVALID_USER_ID' | 'USER_NOT_FOUND' | 'DIRECTORY_UNAVAILABLE' | 'INTERNAL_ERROR';
+export type ErrorCode =
+  | 'INVALID_USER_ID'
+  | 'USER_NOT_FOUND'
+  | 'INVALID_DIRECTORY_RECORD'
+  | 'DIRECTORY_UNAVAILABLE'
+  | 'CACHE_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
 
 function json(statusCode: number, body: unknown, requestId: string, headers: Record<string, string> = {}): HttpResponse {
   return {

@@ -1,6 +1,13 @@
 /**
  * The user directory (the downstream HTTP API): GET {base}/users/{id}.
  * Every answer is validated here, so a directory that answers garbage is a failed call, not a crash further in.
+ *
+ * Who is at fault decides what counts against the breaker:
+ *   the directory (5xx, 408, 429, unreachable, reset mid-body, not JSON, not its content type, over the size cap)
+ *     -> DirectoryUnavailableError, counts;
+ *   this one request (another 4xx) -> DirectoryRejectedError, ignored;
+ *   this one record (a well-formed JSON answer whose user fails validation, or whose bytes are not UTF-8)
+ *     -> InvalidDirectoryRecordError, ignored: one bad record must not open the circuit for everybody.
  */
 import { parseUser, type User } from './user';
 
@@ -30,9 +37,30 @@ export class DirectoryRejectedError extends Error {
   }
 }
 
-/** The breaker's `isFailure`: every error counts except a per-request refusal by a healthy directory. */
+/**
+ * The directory answered well-formed JSON, in its own content type, but the record in it is not a valid user (a name
+ * over 256 characters, a missing email, bytes that are not UTF-8, another user's id). A fault of that record, not of
+ * the directory: it does NOT count against the breaker, otherwise one bad record would open the circuit for everybody
+ * (and reopen it, with doubled backoff, after every open period).
+ */
+export class InvalidDirectoryRecordError extends Error {
+  override readonly name = 'InvalidDirectoryRecordError';
+  constructor(
+    /** The user id that was asked for. */
+    readonly userId: string,
+    /** What is wrong with the record, e.g. `"name" must be a non-empty string of at most 256 characters`. */
+    readonly problem: string,
+  ) {
+    super(`user directory's record for "${userId}" is invalid: ${problem}`);
+  }
+}
+
+/**
+ * The breaker's `isFailure`: every error counts except a per-request refusal by a healthy directory and one invalid
+ * record in an otherwise well-formed answer.
+ */
 export function countsAsDirectoryFailure(error: unknown): boolean {
-  return !(error instanceof DirectoryRejectedError);
+  return !(error instanceof DirectoryRejectedError || error instanceof InvalidDirectoryRecordError);
 }
 
 export interface DirectoryClient {
@@ -82,7 +110,14 @@ export function createDirectoryClient(options: DirectoryClientOptions): Director
         await discard(response);
         throw malformed(`content-type is "${contentType}", not JSON`);
       }
-      const text = await readCapped(response, maxBodyBytes);
+      const bytes = await readCapped(response, maxBodyBytes, signal);
+      let text: string;
+      try {
+        // fatal: bytes that are not UTF-8 are refused, never stored as U+FFFD in a user's name.
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        throw new InvalidDirectoryRecordError(id, 'the body is not valid UTF-8');
+      }
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -90,8 +125,8 @@ export function createDirectoryClient(options: DirectoryClientOptions): Director
         throw malformed('body is not valid JSON');
       }
       const user = parseUser(body);
-      if (!user.ok) throw malformed(user.problem);
-      if (user.value.id !== id) throw malformed(`asked for id "${id}", got a user with id "${user.value.id}"`);
+      if (!user.ok) throw new InvalidDirectoryRecordError(id, user.problem);
+      if (user.value.id !== id) throw new InvalidDirectoryRecordError(id, `asked for id "${id}", got a user with id "${user.value.id}"`);
       return { kind: 'found', user: user.value };
     },
   };
@@ -101,19 +136,31 @@ function malformed(problem: string): DirectoryUnavailableError {
   return new DirectoryUnavailableError('malformedBody', `user directory answered a malformed body: ${problem}`);
 }
 
-/** Reads the body, giving up (and closing the stream) past `maxBytes`. */
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
+/**
+ * Reads the body, giving up (and closing the stream) past `maxBytes`. A connection that breaks in the middle of the
+ * body (undici's bare `TypeError: terminated`) is an unreachable directory.
+ */
+async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     await discard(response);
     throw malformed(`body of ${declared} bytes exceeds ${maxBytes}`);
   }
-  if (!response.body) return '';
+  if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      if (signal.aborted) throw error; // the breaker's timeout: it knows what that means
+      throw new DirectoryUnavailableError('unreachable', `user directory connection broke while sending the body: ${describe(error)}`, undefined, {
+        cause: error,
+      });
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -122,7 +169,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Frees the connection for reuse without reading a body we do not need. */

@@ -6,7 +6,7 @@ import { CallTimeoutError, CircuitOpenError } from '../breaker';
 import type { BreakerCallObserver, BreakerCallOutcome } from '../observability/breakerCallObserver';
 import { errorSummary } from '../observability/logger';
 import type { Tracing } from '../observability/tracer';
-import { DirectoryRejectedError, type DirectoryAnswer, type DirectoryClient } from './directoryClient';
+import { DirectoryRejectedError, InvalidDirectoryRecordError, type DirectoryAnswer, type DirectoryClient } from './directoryClient';
 import { toPublicUser, type User } from './user';
 import type { UsersRepository } from './usersRepository';
 
@@ -22,13 +22,29 @@ export interface CallReport {
   state?: string;
   latencyMs: number;
   error?: { name: string; message: string };
+  /** Set when the directory answered an invalid record for this user (not counted by the breaker): the problem. */
+  invalidRecord?: string;
+}
+
+/**
+ * When the caller may try again. `retryAfterMs` is null when an operator holds the circuit open (FORCED_OPEN):
+ * nothing ends that, so no time is promised.
+ */
+export interface RetryHint {
+  retryAfterMs: number | null;
+  heldOpenByOperator: boolean;
 }
 
 export type GetUserResult =
   | { kind: 'fresh'; user: User; call: CallReport }
   | { kind: 'cached'; user: User; fetchedAt: number; ageSeconds: number; call: CallReport }
   | { kind: 'notFound'; call: CallReport }
-  | { kind: 'unavailable'; retryAfterMs: number; call: CallReport };
+  /** The directory's record for this user fails validation and no cached copy could be served. */
+  | { kind: 'invalidRecord'; problem: string; call: CallReport }
+  /** The directory gave no answer and the Users table holds no copy of this user. */
+  | ({ kind: 'unavailable'; call: CallReport } & RetryHint)
+  /** The directory gave no answer and the cached copy could not be read (table failed, or item malformed). */
+  | ({ kind: 'cacheUnavailable'; call: CallReport } & RetryHint);
 
 export type GetUser = (id: string) => Promise<GetUserResult>;
 
@@ -53,6 +69,8 @@ export function createGetUser(deps: GetUserDependencies): GetUser {
   const { circuit, breaker, observer, directory, users, tracing, now } = deps;
 
   return async (id) => {
+    // Before the directory is asked: a 404 deletes only copies fetched before this moment.
+    const requestStartedAt = now();
     const call = await tracing.inSubsegment('user-directory', async (span) => {
       const observed = await observer.observe(() => breaker.execute((signal) => directory.getUser(id, signal)));
       span.annotate('circuit', circuit);
@@ -67,38 +85,51 @@ export function createGetUser(deps: GetUserDependencies): GetUser {
       ...(call.state === undefined ? {} : { state: call.state }),
       latencyMs: call.latencyMs,
       ...(call.settled.ok ? {} : { error: errorSummary(call.settled.error) }),
+      ...(!call.settled.ok && call.settled.error instanceof InvalidDirectoryRecordError ? { invalidRecord: call.settled.error.problem } : {}),
     };
 
     if (call.settled.ok) {
       const answer = call.settled.value;
-      // The directory is the authority: a user it no longer knows is gone, whatever copy the table still holds.
-      if (answer.kind === 'notFound') return { kind: 'notFound', call: report };
+      // The directory is the authority: a user it no longer knows is gone, and so is our copy of that personal data
+      // (otherwise the next outage would serve a deleted user from the table).
+      if (answer.kind === 'notFound') {
+        await users.remove(id, requestStartedAt);
+        return { kind: 'notFound', call: report };
+      }
       await users.save({ ...answer.user, fetchedAt: now() });
       return { kind: 'fresh', user: answer.user, call: report };
     }
 
-    // Open circuit or failed call (an ignored one too: the directory refused this request but our copy is good).
+    // Open circuit, failed call, or an ignored one (the directory refused this request, or its record for this user
+    // is invalid): the copy we hold is still the best answer.
     const cached = await users.find(id);
-    if (cached !== undefined) {
-      const ageSeconds = Math.max(0, Math.floor((now() - cached.fetchedAt) / 1000));
-      return { kind: 'cached', user: toPublicUser(cached), fetchedAt: cached.fetchedAt, ageSeconds, call: report };
+    if (cached.kind === 'found') {
+      const ageSeconds = Math.max(0, Math.floor((now() - cached.user.fetchedAt) / 1000));
+      return { kind: 'cached', user: toPublicUser(cached.user), fetchedAt: cached.user.fetchedAt, ageSeconds, call: report };
     }
-    return { kind: 'unavailable', retryAfterMs: retryAfterMs(call.settled.error, call.openUntil, now()), call: report };
+    const { error } = call.settled;
+    if (error instanceof InvalidDirectoryRecordError) return { kind: 'invalidRecord', problem: error.problem, call: report };
+    const hint = retryHint(error, call.openUntil, now());
+    return cached.kind === 'absent' ? { kind: 'unavailable', ...hint, call: report } : { kind: 'cacheUnavailable', ...hint, call: report };
   };
 }
 
-function retryAfterMs(error: unknown, openUntil: number | undefined, now: number): number {
-  if (error instanceof CircuitOpenError) return error.retryAfterMs;
+function retryHint(error: unknown, openUntil: number | undefined, now: number): RetryHint {
+  if (error instanceof CircuitOpenError) {
+    // An operator's force-open has no end (its retryAfterMs is null, or 0 from older breakers): promise none.
+    if (error.state === 'FORCED_OPEN') return { retryAfterMs: null, heldOpenByOperator: true };
+    return { retryAfterMs: error.retryAfterMs ?? FAILED_CALL_RETRY_AFTER_MS, heldOpenByOperator: false };
+  }
   // This very call's failure opened the circuit: nothing will be tried before the open period ends.
-  if (openUntil !== undefined) return Math.max(0, openUntil - now);
-  return FAILED_CALL_RETRY_AFTER_MS;
+  if (openUntil !== undefined) return { retryAfterMs: Math.max(0, openUntil - now), heldOpenByOperator: false };
+  return { retryAfterMs: FAILED_CALL_RETRY_AFTER_MS, heldOpenByOperator: false };
 }
 
 /** The outcome when no breaker event was seen for the call. */
 function outcomeOf(settled: { ok: true; value: DirectoryAnswer } | { ok: false; error: unknown }): BreakerCallOutcome {
   if (settled.ok) return 'success';
   if (settled.error instanceof CircuitOpenError) return 'rejected';
-  if (settled.error instanceof DirectoryRejectedError) return 'ignored';
+  if (settled.error instanceof DirectoryRejectedError || settled.error instanceof InvalidDirectoryRecordError) return 'ignored';
   if (settled.error instanceof CallTimeoutError) return 'timeout';
   return 'failure';
 }

@@ -5,7 +5,7 @@
  * circuit on both.
  */
 import { DeleteItemCommand, DescribeTimeToLiveCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTables, readTablesFromServerlessYml } from '../../../local/tablesFromServerlessYml';
+import { createTables, readTablesFromServerlessYml } from '../../../tools/serverless-config/tablesFromServerlessYml';
 import { CircuitBreaker, DynamoDBStateStore } from '../../../src/breaker';
 import { clientFor } from '../../support/breaker/breakerTable';
 import { ManualClock } from '../../support/breaker/clock';

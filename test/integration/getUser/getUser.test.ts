@@ -4,7 +4,7 @@
  * its DynamoDB state store, the real handler. Time is an injected clock; nothing here sleeps.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startUserDirectoryStub, type RunningUserDirectoryStub } from '../../../local/userDirectoryStub';
 import { loadConfig, worstCaseRequestMs, type GetUserConfig } from '../../../src/config';
 import { createContainer, getContainer, type Container, type ContainerOverrides } from '../../../src/handlers/container';
@@ -129,6 +129,39 @@ describe(`GetUser against ${dynamoBackendName()} and the directory stub`, () => 
     );
   });
 
+  it("directory 404: the stored copy is deleted, but never a copy fetched after the 404's request started", async () => {
+    const { handler, clock } = service();
+    const documents = DynamoDBDocumentClient.from(admin);
+    const put = (id: string, fetchedAt: number) =>
+      documents.send(new PutCommand({ TableName: USERS_TABLE, Item: { id, name: 'Was Here', email: 'was@example.com', fetchedAt } }));
+    await put('gone-old', clock.now - 1);
+    // Written by another container whose 200 arrived after this 404's request was sent (the user was re-created).
+    await put('gone-new', clock.now);
+
+    expect((await handler(getUserEvent('gone-old'))).statusCode).toBe(404);
+    expect((await handler(getUserEvent('gone-new'))).statusCode).toBe(404);
+
+    expect(await storedUser('gone-old')).toBeUndefined();
+    expect(await storedUser('gone-new')).toMatchObject({ fetchedAt: clock.now });
+    // And the deleted user is not served from the table in the next outage.
+    stub.setMode({ kind: 'down' });
+    expect(JSON.parse((await handler(getUserEvent('gone-old'))).body)).toMatchObject({ error: { code: 'DIRECTORY_UNAVAILABLE' } });
+  });
+
+  it('one invalid record never opens the circuit: 502 for it, fresh data for everybody else', async () => {
+    const { handler, container } = service();
+    stub.setMode({ kind: 'invalidRecord' });
+    for (let i = 0; i < 5; i += 1) {
+      const response = await handler(getUserEvent('bad-record-1'));
+      expect(response.statusCode).toBe(502);
+      expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'INVALID_DIRECTORY_RECORD' } });
+    }
+    expect((await container.breaker.getState()).state).toBe('CLOSED');
+    expect(await storedUser('bad-record-1')).toBeUndefined();
+    stub.setMode({ kind: 'up' });
+    expect((await handler(getUserEvent('demo-3'))).headers['x-user-source']).toBe('directory');
+  });
+
   it('directory answering garbage: a failed call (cache or 503), never a crash', async () => {
     const { handler } = service();
     stub.setMode({ kind: 'garbage' });
@@ -203,6 +236,10 @@ describe(`GetUser against ${dynamoBackendName()} and the directory stub`, () => 
   
       expect(fresh.statusCode).toBe(200);
       expect(failed.statusCode).toBe(503);
+      // The table may well hold a copy: the answer must not claim there is none.
+      expect(JSON.parse(failed.body)).toEqual({
+        error: { code: 'CACHE_UNAVAILABLE', message: expect.stringMatching(/the cached copy could not be read/) },
+      });
       expect(elapsed).toBeLessThan(worstCaseRequestMs(config));
       expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/users table write failed/) }));
     } finally {

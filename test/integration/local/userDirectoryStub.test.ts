@@ -28,11 +28,15 @@ describe('user directory stub', () => {
     await control('{"kind":"garbage"}');
     const garbage = await getUser('demo-1');
     expect(garbage.status).toBe(200);
-    expect(await garbage.json()).not.toHaveProperty('email');
+    expect(garbage.headers.get('content-type')).toBe('text/html');
+    await control('{"kind":"invalidRecord"}');
+    const invalid = await getUser('demo-1');
+    expect(invalid.headers.get('content-type')).toBe('application/json');
+    expect(await invalid.json()).toMatchObject({ id: 'demo-1', name: 'x'.repeat(300) });
     await control('{"kind":"up"}');
     expect((await getUser('demo-1')).status).toBe(200);
     const state = await (await fetch(`${stub.url}/_control`)).json();
-    expect(state).toMatchObject({ mode: { kind: 'up' }, requests: 4, inFlight: 0 });
+    expect(state).toMatchObject({ mode: { kind: 'up' }, requests: 5, inFlight: 0 });
   });
 
   it('holds slow answers until the delay passes or the caller gives up', async () => {
@@ -73,5 +77,6 @@ describe('parseDirectoryMode', () => {
     expect(parseDirectoryMode({ kind: 'slow', delayMs: 250 })).toEqual({ kind: 'slow', delayMs: 250 });
     expect(parseDirectoryMode({ kind: 'down', status: 502 })).toEqual({ kind: 'down', status: 502 });
     expect(parseDirectoryMode({ kind: 'garbage', extra: 1 })).toEqual({ kind: 'garbage' });
+    expect(parseDirectoryMode({ kind: 'invalidRecord' })).toEqual({ kind: 'invalidRecord' });
   });
 });

@@ -3,11 +3,13 @@
  * serverless.yml: what the operator sets is what a service instance (a separate breaker on the same table) obeys.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynalite } from '../../../local/dynalite';
-import { createTables, readTablesFromServerlessYml } from '../../../local/tablesFromServerlessYml';
+import { createTables, readTablesFromServerlessYml } from '../../../tools/serverless-config/tablesFromServerlessYml';
 import { clientConfigFor, parseBreakerCommand, runBreakerCommand } from '../../../ops/breakerCommand';
 import { readStageBreakerSettings } from '../../../ops/stageBreakerSettings';
 import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore } from '../../../src/breaker';
@@ -67,6 +69,50 @@ describe('the breaker operator command', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ circuit: 'user-directory', state: 'CLOSED' });
 
     await expect(cli('open')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown action "open"') });
+  });
+
+  it('shows why and when an open circuit opened, and --json promises no end for a forced-open one', async () => {
+    const cli = (...argv: string[]) =>
+      run(process.execPath, ['--no-warnings', '--import', 'tsx', 'ops/breaker.ts', ...argv, '--endpoint', dynamo.endpoint], { cwd: ROOT, encoding: 'utf8' });
+    await operator('reset');
+    const failing = service();
+    for (let i = 0; i < settings.failureThreshold; i += 1) await failing.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    expect((await failing.getState()).state).toBe('OPEN');
+
+    const { stdout } = await cli('status');
+    expect(stdout).toContain(': OPEN');
+    expect(stdout).toMatch(/ {2}opened at /);
+    expect(stdout).toMatch(/ {2}next probe at \d{4}-\d\d-\d\dT/);
+    expect(stdout).toContain('  backoff step 0');
+    // The count was cleared when it opened; "0 of 5" right after five failures is what misled the on-call engineer.
+    expect(stdout).not.toMatch(/failures in the last \d+ s: 0 of/);
+
+    await operator('force-open');
+    expect(JSON.parse((await cli('status', '--json')).stdout)).toMatchObject({ state: 'FORCED_OPEN', retryAfterMs: null });
+    await operator('reset');
+  });
+
+  it("uses the stage's region from serverless.yml unless --region or the AWS environment says otherwise", async () => {
+    // No credentials anywhere (and no instance metadata to ask): the command fails after choosing its region, and says which.
+    const home = mkdtempSync(path.join(tmpdir(), 'breaker-home-'));
+    const bare = { PATH: process.env.PATH ?? '', HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+    const status = (env: Record<string, string>, ...argv: string[]) =>
+      run(process.execPath, ['--no-warnings', '--import', 'tsx', 'ops/breaker.ts', 'status', '--stage', 'dev', ...argv], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...bare, ...env },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+
+    const fromStage = await status({});
+    expect(fromStage.code).toBe(1);
+    expect(fromStage.stderr).toContain('status failed on table simple-web-service-dev-circuit-breakers (region us-east-1)');
+    expect(fromStage.stderr).not.toMatch(/region is missing/i);
+    expect((await status({ AWS_DEFAULT_REGION: 'eu-central-1' })).stderr).toContain('(region eu-central-1)');
+    expect((await status({ AWS_REGION: 'eu-west-2', AWS_DEFAULT_REGION: 'eu-central-1' })).stderr).toContain('(region eu-west-2)');
+    expect((await status({ AWS_REGION: 'eu-west-2' }, '--region', 'ap-south-1')).stderr).toContain('(region ap-south-1)');
   });
 
   it('exits 1 naming the table when the store cannot be reached', async () => {

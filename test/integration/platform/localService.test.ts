@@ -5,7 +5,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createServer, type Server } from 'node:net';
 import { freePort } from '../../../local/freePort';
-import { startLocalService, type RunningLocalService } from '../../../local/localService';
+import { startLocalService, type RunningLocalServiceWithStub } from '../../../local/localService';
 import { livingGroupMembers } from '../../../local/processGroup';
 
 const START_TIMEOUT_MS = 90_000;
@@ -26,7 +26,7 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 describe('the local service', () => {
-  let service: RunningLocalService;
+  let service: RunningLocalServiceWithStub;
   let apiPort: number;
 
   beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('the local service', () => {
 });
 
 describe('the local service with serverless.yml params overridden', () => {
-  let service: RunningLocalService;
+  let service: RunningLocalServiceWithStub;
 
   beforeAll(async () => {
     // dev opens after 5 failures, on the item "user-directory"; these overrides make one failure open "overridden".

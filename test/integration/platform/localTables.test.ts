@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDynalite, type RunningDynalite } from '../../../local/dynalite';
-import { createTables, readTablesFromServerlessYml } from '../../../local/tablesFromServerlessYml';
+import { createTables, readTablesFromServerlessYml } from '../../../tools/serverless-config/tablesFromServerlessYml';
 
 const clientFor = (endpoint: string): DynamoDBClient =>
   new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

@@ -7,8 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseCloudFormationYaml } from '../../../local/cloudFormationYaml';
+import { parseCloudFormationYaml } from '../../../tools/serverless-config/cloudFormationYaml';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../../../src/config';
+import { ANSWER_METRIC, createMetrics, METRIC } from '../../../src/observability/metrics';
+import { captureOutput } from '../../support/getUser/captureOutput';
 import { zipEntries } from './zipEntries';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
@@ -18,7 +21,11 @@ type Stage = (typeof STAGES)[number];
 interface Packaged {
   output: string;
   directory: string;
-  template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  template: {
+    Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }>;
+    Parameters?: Record<string, { Default?: string; AllowedPattern?: string }>;
+    Conditions?: Record<string, unknown>;
+  };
   state: { service: { provider: { stackName: string } } };
 }
 
@@ -150,7 +157,7 @@ describe.each(STAGES)('the %s package', (stage) => {
     it('grants exactly the DynamoDB actions the code performs, on exactly the two tables', () => {
       const dynamodb = roleStatements(stage).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
       expect(dynamodb).toEqual([
-        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: getAtt('Users') },
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: getAtt('Users') },
         { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: getAtt('CircuitBreakers') },
       ]);
     });
@@ -167,6 +174,157 @@ describe.each(STAGES)('the %s package', (stage) => {
       const logs = statements.filter((statement) => statement.Action.some((action) => action.startsWith('logs:')));
       expect(JSON.stringify(logs.map((statement) => statement.Resource))).toContain(`log-group:/aws/lambda/simple-web-service-${stage}-GetUser:`);
     });
+  });
+});
+
+type Dimensions = Array<{ Name: string; Value: string }>;
+interface MetricRef {
+  namespace: string;
+  name: string;
+  dimensions: Record<string, string>;
+}
+
+/** What the code really emits: one EMF line from the function's own metrics, with the deployed service and circuit. */
+function emittedMetric(serviceName: string, circuit: string): { namespace: string; dimensionNames: string[] } {
+  const output = captureOutput();
+  try {
+    const metrics = createMetrics({ serviceName, circuit });
+    metrics.addMetric(METRIC.circuitOpened, MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+  } finally {
+    output.restore();
+  }
+  const [line] = output.jsonLines().filter((entry) => entry._aws !== undefined);
+  const { Namespace, Dimensions } = (line._aws as { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> }).CloudWatchMetrics[0];
+  expect(line).toMatchObject({ service: serviceName, circuit });
+  return { namespace: Namespace, dimensionNames: Dimensions[0] };
+}
+
+/** Every metric an alarm or the dashboard of `stage` reads. */
+function metricsRead(template: Packaged['template']): MetricRef[] {
+  const refs: MetricRef[] = [];
+  const dims = (dimensions: Dimensions) => Object.fromEntries(dimensions.map(({ Name, Value }) => [Name, Value]));
+  for (const resource of Object.values(template.Resources)) {
+    const properties = resource.Properties as Record<string, unknown>;
+    if (resource.Type === 'AWS::CloudWatch::Alarm') {
+      if (typeof properties.MetricName === 'string') {
+        refs.push({ namespace: properties.Namespace as string, name: properties.MetricName, dimensions: dims(properties.Dimensions as Dimensions) });
+      }
+      for (const query of (properties.Metrics ?? []) as Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: Dimensions } } }>) {
+        if (query.MetricStat) {
+          const { Namespace, MetricName, Dimensions: dimensions } = query.MetricStat.Metric;
+          refs.push({ namespace: Namespace, name: MetricName, dimensions: dims(dimensions) });
+        }
+      }
+    }
+    if (resource.Type === 'AWS::CloudWatch::Dashboard') {
+      const body = JSON.parse(properties.DashboardBody as string) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> };
+      for (const widget of body.widgets) {
+        for (const row of widget.properties.metrics ?? []) {
+          const [namespace, name, ...rest] = row.filter((cell) => typeof cell === 'string') as string[];
+          const dimensions: Record<string, string> = {};
+          for (let i = 0; i < rest.length; i += 2) dimensions[rest[i]] = rest[i + 1];
+          refs.push({ namespace, name, dimensions });
+        }
+      }
+    }
+  }
+  return refs;
+}
+
+/** Evaluates the template's conditions and Fn::If for given stack parameter values (enough for the alarm actions). */
+function evaluate(template: Packaged['template'], parameters: Record<string, string>, node: unknown): unknown {
+  const condition = (name: string): boolean => evaluate(template, parameters, (template.Conditions ?? {})[name]) as boolean;
+  if (Array.isArray(node)) return node.map((item) => evaluate(template, parameters, item));
+  if (typeof node !== 'object' || node === null) return node;
+  const [[key, value]] = Object.entries(node);
+  const args = value as unknown[];
+  switch (key) {
+    case 'Ref':
+      return value === 'AWS::NoValue' ? undefined : (parameters[value as string] ?? node);
+    case 'Condition':
+      return condition(value as string);
+    case 'Fn::Not':
+      return !evaluate(template, parameters, args[0]);
+    case 'Fn::And':
+      return args.every((item) => evaluate(template, parameters, item));
+    case 'Fn::Equals':
+      return evaluate(template, parameters, args[0]) === evaluate(template, parameters, args[1]);
+    case 'Fn::If':
+      return evaluate(template, parameters, condition(args[0] as string) ? args[1] : args[2]);
+    default:
+      return node;
+  }
+}
+
+describe.each(STAGES)('the %s alarms and dashboard', (stage) => {
+  const template = () => packaged[stage].template;
+  const variables = () => (resource(stage, 'GetUserLambdaFunction').Environment as { Variables: Record<string, string> }).Variables;
+
+  it('read only metrics the code emits, in its namespace and with exactly its dimensions', () => {
+    const { namespace, dimensionNames } = emittedMetric(variables().POWERTOOLS_SERVICE_NAME, variables().BREAKER_NAME);
+    const refs = metricsRead(template());
+    expect(refs.length).toBeGreaterThan(10);
+    const known = new Set<string>(Object.values(METRIC));
+    for (const ref of refs) {
+      expect([ref.name, known.has(ref.name)]).toEqual([ref.name, true]);
+      expect(ref.namespace).toBe(namespace);
+      expect(Object.keys(ref.dimensions).sort()).toEqual([...dimensionNames].sort());
+      expect(ref.dimensions).toEqual({ service: variables().POWERTOOLS_SERVICE_NAME, circuit: variables().BREAKER_NAME });
+    }
+  });
+
+  it('alarm on any circuit opening and on the share of 503 answers', () => {
+    expect(resource(stage, 'CircuitOpenedAlarm')).toMatchObject({
+      AlarmName: `simple-web-service-${stage}-circuit-opened`,
+      MetricName: METRIC.circuitOpened,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const rate = resource(stage, 'UnavailableAnswersAlarm');
+    const queries = rate.Metrics as Array<{ Id: string; Expression?: string; ReturnData: boolean; MetricStat?: { Metric: { MetricName: string } } }>;
+    const byId = Object.fromEntries(queries.filter((query) => query.MetricStat).map((query) => [query.Id, query.MetricStat?.Metric.MetricName]));
+    // Every kind of answer is in the denominator; the 503s are the numerator.
+    expect(Object.values(byId).sort()).toEqual(Object.values(ANSWER_METRIC).sort());
+    const [expression] = queries.filter((query) => query.ReturnData);
+    const ids = (name: string) => Object.keys(byId).find((id) => byId[id] === name) as string;
+    const [numerator] = (expression.Expression as string).split(' / ');
+    expect(numerator).toContain(`FILL(${ids(METRIC.unavailableAnswers)}, 0)`);
+    expect(numerator).toContain(`FILL(${ids(METRIC.cacheUnavailableAnswers)}, 0)`);
+    expect(numerator).not.toContain(`FILL(${ids(METRIC.freshAnswers)}, 0)`);
+  });
+
+  it('notify nobody by default, the given topic, or a topic made for the given e-mail address', () => {
+    const actions = (parameters: Record<string, string>) =>
+      ['CircuitOpenedAlarm', 'UnavailableAnswersAlarm'].map((alarm) => evaluate(template(), parameters, resource(stage, alarm).AlarmActions));
+    const defaults = Object.fromEntries(Object.entries(template().Parameters ?? {}).map(([name, parameter]) => [name, parameter.Default ?? '']));
+    expect(defaults).toEqual({ AlarmTopicArn: '', AlarmEmail: '' });
+    expect(actions(defaults)).toEqual([undefined, undefined]);
+    expect(evaluate(template(), defaults, { Condition: template().Resources.AlarmTopic.Condition })).toBe(false);
+
+    const arn = 'arn:aws:sns:us-east-1:123456789012:on-call';
+    expect(actions({ AlarmTopicArn: arn, AlarmEmail: '' })).toEqual([[arn], [arn]]);
+    expect(actions({ AlarmTopicArn: '', AlarmEmail: 'oncall@example.com' })).toEqual([[{ Ref: 'AlarmTopic' }], [{ Ref: 'AlarmTopic' }]]);
+    expect(evaluate(template(), { AlarmTopicArn: '', AlarmEmail: 'oncall@example.com' }, { Condition: 'CreateAlarmTopic' })).toBe(true);
+    expect(resource(stage, 'AlarmTopic').Subscription).toEqual([{ Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' } }]);
+  });
+
+  it('put transitions, answers by kind, directory latency p50/p99, store errors and local-mode containers on one dashboard', () => {
+    const body = JSON.parse(resource(stage, 'Dashboard').DashboardBody as string) as {
+      widgets: Array<{ properties: { region: string; metrics: Array<Array<string | { stat?: string }>> } }>;
+    };
+    const names = (widget: (typeof body.widgets)[number]) => widget.properties.metrics.map((row) => row[1]);
+    const shown = body.widgets.map(names);
+    expect(shown).toContainEqual([METRIC.circuitOpened, METRIC.circuitClosed]);
+    expect(shown).toContainEqual(Object.values(ANSWER_METRIC));
+    expect(shown).toContainEqual([METRIC.breakerStoreErrors]);
+    expect(shown).toContainEqual([METRIC.breakerLocalMode]);
+    const latency = body.widgets.find((widget) => names(widget).includes(METRIC.directoryLatency));
+    expect(latency?.properties.metrics.map((row) => (row.at(-1) as { stat?: string }).stat)).toEqual(['p50', 'p99']);
+    expect(new Set(body.widgets.map((widget) => widget.properties.region))).toEqual(new Set(['us-east-1']));
+    expect(resource(stage, 'Dashboard').DashboardName).toBe(`simple-web-service-${stage}`);
   });
 });
 

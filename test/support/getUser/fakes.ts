@@ -35,18 +35,31 @@ export function found(user: User): DirectoryAnswer {
 export interface FakeUsers extends UsersRepository {
   items: Map<string, CachedUser>;
   reads: string[];
+  /** Every remove(id, requestStartedAt) asked for. */
+  removals: Array<{ id: string; requestStartedAt: number }>;
+  /** When true, every read reports the copy as unreadable (the table failed). */
+  unreadable: boolean;
 }
 
 export function fakeUsers(): FakeUsers {
   const users: FakeUsers = {
     items: new Map(),
     reads: [],
+    removals: [],
+    unreadable: false,
     async find(id) {
       users.reads.push(id);
-      return users.items.get(id);
+      if (users.unreadable) return { kind: 'unreadable', reason: 'readFailed' };
+      const user = users.items.get(id);
+      return user === undefined ? { kind: 'absent' } : { kind: 'found', user };
     },
     async save(user) {
       users.items.set(user.id, { ...user });
+    },
+    async remove(id, requestStartedAt) {
+      users.removals.push({ id, requestStartedAt });
+      const user = users.items.get(id);
+      if (user !== undefined && user.fetchedAt < requestStartedAt) users.items.delete(id);
     },
   };
   return users;

@@ -5,6 +5,7 @@ import {
   createDirectoryClient,
   DirectoryRejectedError,
   DirectoryUnavailableError,
+  InvalidDirectoryRecordError,
 } from '../../../src/users/directoryClient';
 import { startScriptedServer, type ScriptedServer } from '../../support/getUser/httpServer';
 
@@ -63,15 +64,50 @@ describe('directory client against a real HTTP server', () => {
   it.each([
     ['not JSON', 'hello', 'application/json', /not valid JSON/],
     ['the wrong content-type', JSON.stringify(ada), 'text/html', /content-type is "text\/html"/],
-    ['a user without email', JSON.stringify({ id: 'demo-1', name: 'Ada' }), 'application/json', /"email"/],
-    ['a JSON array', '[]', 'application/json', /JSON object/],
-    ['another user', JSON.stringify({ ...ada, id: 'demo-2' }), 'application/json', /asked for id "demo-1", got a user with id "demo-2"/],
     ['a body over the cap', JSON.stringify({ ...ada, padding: 'x'.repeat(2000) }), 'application/json', /exceeds 1024/],
   ])('treats a 200 with %s as a malformed answer that counts', async (_label, body, contentType, message) => {
     reply = (res) => send(res, 200, body, contentType);
     const error = await getUser().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DirectoryUnavailableError);
     expect(error).toMatchObject({ reason: 'malformedBody', message: expect.stringMatching(message) });
+    expect(countsAsDirectoryFailure(error)).toBe(true);
+  });
+
+  it.each([
+    ['a user without email', JSON.stringify({ id: 'demo-1', name: 'Ada' }), /"email"/],
+    ['a name over 256 characters', JSON.stringify({ ...ada, name: 'n'.repeat(257) }), /"name" must be a non-empty string of at most 256/],
+    ['a JSON array', '[]', /JSON object/],
+    ['another user', JSON.stringify({ ...ada, id: 'demo-2' }), /asked for id "demo-1", got a user with id "demo-2"/],
+  ])("treats well-formed JSON with %s as that record's fault, which the breaker does not count", async (_label, text, problem) => {
+    reply = (res) => send(res, 200, text, 'application/json; charset=utf-8');
+    const error = await getUser().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidDirectoryRecordError);
+    expect(error).toMatchObject({ userId: 'demo-1', problem: expect.stringMatching(problem) });
+    expect(countsAsDirectoryFailure(error)).toBe(false);
+  });
+
+  it('refuses a body that is not UTF-8 as an invalid record, never storing U+FFFD', async () => {
+    reply = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // {"id":"demo-1","name":"\xff","email":"ada@example.com"}: 0xFF never occurs in UTF-8.
+      res.end(Buffer.concat([Buffer.from('{"id":"demo-1","name":"'), Buffer.from([0xff]), Buffer.from('","email":"ada@example.com"}')]));
+    };
+    const error = await getUser().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidDirectoryRecordError);
+    expect(error).toMatchObject({ problem: 'the body is not valid UTF-8' });
+    expect(countsAsDirectoryFailure(error)).toBe(false);
+  });
+
+  it('reports a connection reset in the middle of the body as an unreachable directory that counts', async () => {
+    reply = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '500' });
+      res.write('{"id":"demo-1","name":"Ada');
+      // Headers and part of the body are out; then the connection dies.
+      setImmediate(() => res.socket?.destroy());
+    };
+    const error = await getUser().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DirectoryUnavailableError);
+    expect(error).toMatchObject({ reason: 'unreachable', message: expect.stringMatching(/^user directory connection broke while sending the body/) });
     expect(countsAsDirectoryFailure(error)).toBe(true);
   });
 

@@ -10,7 +10,13 @@ import { createMetrics, recordBreakerEvent } from '../../../src/observability/me
 import { BreakerCallObserver } from '../../../src/observability/breakerCallObserver';
 import { logBreakerEvent } from '../../../src/observability/breakerEventLog';
 import { noTracing } from '../../../src/observability/tracer';
-import { countsAsDirectoryFailure, DirectoryRejectedError, DirectoryUnavailableError } from '../../../src/users/directoryClient';
+import { CircuitOpenError } from '../../../src/breaker/errors';
+import {
+  countsAsDirectoryFailure,
+  DirectoryRejectedError,
+  DirectoryUnavailableError,
+  InvalidDirectoryRecordError,
+} from '../../../src/users/directoryClient';
 import { createGetUser } from '../../../src/users/getUser';
 import { captureOutput, type CapturedOutput } from '../../support/getUser/captureOutput';
 import { getUserEvent } from '../../support/getUser/events';
@@ -110,7 +116,7 @@ describe('GET /user/{id}', () => {
     });
   });
 
-  it('404 when the directory does not know the id, even with an old copy in the table, and stores nothing', async () => {
+  it('404 when the directory does not know the id, and the old copy is deleted (only copies older than the request)', async () => {
     const { handler, directory, users } = world();
     users.items.set('gone', { id: 'gone', name: 'Gone', email: 'gone@example.com', fetchedAt: T0 - 1000 });
     directory.script = { kind: 'notFound' };
@@ -119,6 +125,103 @@ describe('GET /user/{id}', () => {
     expectJsonError(response, 404, 'USER_NOT_FOUND');
     expect(body(response)).toEqual({ error: { code: 'USER_NOT_FOUND', message: 'No user with id "gone".' } });
     expect(users.reads).toEqual([]);
+    // The delete is conditioned on when this request started (T0): see usersRepository for the condition itself.
+    expect(users.removals).toEqual([{ id: 'gone', requestStartedAt: T0 }]);
+    expect(users.items.has('gone')).toBe(false);
+
+    // In the next outage the deleted user is not served from the table.
+    directory.script = new DirectoryUnavailableError('status', 'down', 503);
+    expectJsonError(await handler(getUserEvent('gone')), 503, 'DIRECTORY_UNAVAILABLE');
+  });
+
+  describe('the cached copy could not be read', () => {
+    it('503 CACHE_UNAVAILABLE, never "no cached copy exists", and its own metric', async () => {
+      const { handler, directory, users } = world();
+      users.items.set('demo-1', { ...ada, fetchedAt: T0 - 1000 });
+      users.unreadable = true;
+      directory.script = new DirectoryUnavailableError('status', 'down', 503);
+
+      const response = await handler(getUserEvent('demo-1'));
+      expectJsonError(response, 503, 'CACHE_UNAVAILABLE');
+      expect(body(response)).toEqual({
+        error: { code: 'CACHE_UNAVAILABLE', message: 'The user directory is unavailable and the cached copy could not be read; retry in 1 s.' },
+      });
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.body).not.toMatch(/no cached copy/);
+      const emf = output.jsonLines().find((entry) => entry._aws !== undefined);
+      expect(emf).toMatchObject({ CacheUnavailableAnswers: 1 });
+      expect(emf).not.toHaveProperty('UnavailableAnswers');
+    });
+  });
+
+  describe('an invalid record from a healthy directory', () => {
+    const invalid = () => new InvalidDirectoryRecordError('bad-1', '"name" must be a non-empty string of at most 256 characters');
+
+    it('never opens the circuit: an unrelated user still gets fresh data', async () => {
+      const { handler, directory, breaker } = world();
+      directory.script = invalid();
+      for (let i = 0; i < 5; i += 1) expectJsonError(await handler(getUserEvent('bad-1')), 502, 'INVALID_DIRECTORY_RECORD');
+      expect((await breaker.getState()).state).toBe('CLOSED');
+
+      directory.script = found(grace);
+      const unrelated = await handler(getUserEvent('demo-2'));
+      expect(unrelated.statusCode).toBe(200);
+      expect(unrelated.headers['x-user-source']).toBe('directory');
+    });
+
+    it('502 INVALID_DIRECTORY_RECORD naming the problem, counted by a metric, logged as ignored', async () => {
+      const { handler, directory } = world();
+      directory.script = invalid();
+      const response = await handler(getUserEvent('bad-1'));
+      expect(body(response)).toEqual({
+        error: {
+          code: 'INVALID_DIRECTORY_RECORD',
+          message: 'The user directory\'s record for "bad-1" is invalid ("name" must be a non-empty string of at most 256 characters) and no cached copy could be served.',
+        },
+      });
+      expect(response.headers).not.toHaveProperty('retry-after');
+      expect(output.jsonLines().find((entry) => entry._aws !== undefined)).toMatchObject({ InvalidRecordAnswers: 1, InvalidDirectoryRecords: 1 });
+      expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: 'request completed', status: 502, outcome: 'ignored' }));
+    });
+
+    it('serves the cached copy when there is one, still counting the invalid record', async () => {
+      const { handler, directory, users } = world();
+      users.items.set('bad-1', { id: 'bad-1', name: 'Before', email: 'b@example.com', fetchedAt: T0 - 3000 });
+      directory.script = invalid();
+      const response = await handler(getUserEvent('bad-1'));
+      expect(response.statusCode).toBe(200);
+      expect(response.headers).toMatchObject({ 'x-user-source': 'cache', age: '3' });
+      expect(output.jsonLines().find((entry) => entry._aws !== undefined)).toMatchObject({ CachedAnswers: 1, InvalidDirectoryRecords: 1 });
+    });
+  });
+
+  describe('a circuit an operator holds open (FORCED_OPEN)', () => {
+    it('503 without retry-after, saying an operator holds it open', async () => {
+      const { handler, breaker, directory } = world();
+      await breaker.forceOpen();
+      const response = await handler(getUserEvent('demo-3'));
+      expectJsonError(response, 503, 'DIRECTORY_UNAVAILABLE');
+      expect(response.headers).not.toHaveProperty('retry-after');
+      expect((body(response).error as { message: string }).message).toBe(
+        "The user directory's circuit is held open by an operator and no cached copy of this user exists; it stays open until an operator resets it, so no retry time can be given.",
+      );
+      expect(directory.calls).toEqual([]);
+    });
+
+    it.each([0, null])('promises no end whether the breaker reports retryAfterMs %p', async (retryAfterMs) => {
+      const users = fakeUsers();
+      users.unreadable = true;
+      const getUser = createGetUser({
+        circuit: 'user-directory',
+        breaker: { execute: () => Promise.reject(new CircuitOpenError('user-directory', retryAfterMs as number, 'FORCED_OPEN')) },
+        observer: new BreakerCallObserver(() => undefined),
+        directory: fakeDirectory(),
+        users,
+        tracing: noTracing,
+        now: () => T0,
+      });
+      await expect(getUser('demo-1')).resolves.toMatchObject({ kind: 'cacheUnavailable', retryAfterMs: null, heldOpenByOperator: true });
+    });
   });
 
   it("does not count the directory's 404 against the breaker", async () => {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createUsersRepository } from '../../../src/users/usersRepository';
 
@@ -22,7 +22,7 @@ describe('users repository (exact SDK commands)', () => {
     dynamo.on(GetCommand).resolves({
       Item: { ...ada, fetchedAt: 1_700_000_000_000 },
     });
-    await expect(repository.find('demo-1')).resolves.toEqual({ ...ada, fetchedAt: 1_700_000_000_000 });
+    await expect(repository.find('demo-1')).resolves.toEqual({ kind: 'found', user: { ...ada, fetchedAt: 1_700_000_000_000 } });
     expect(dynamo.commandCalls(GetCommand)[0].args[0].input).toEqual({ TableName: 'users-table', Key: { id: 'demo-1' } });
   });
 
@@ -34,9 +34,9 @@ describe('users repository (exact SDK commands)', () => {
     expect(options.abortSignal?.aborted).toBe(false);
   });
 
-  it('answers undefined when there is no item', async () => {
+  it('answers absent when there is no item', async () => {
     dynamo.on(GetCommand).resolves({});
-    await expect(repository.find('demo-1')).resolves.toBeUndefined();
+    await expect(repository.find('demo-1')).resolves.toEqual({ kind: 'absent' });
     expect(logger.warn).not.toHaveBeenCalled();
   });
 
@@ -44,15 +44,15 @@ describe('users repository (exact SDK commands)', () => {
     ['without fetchedAt', { ...ada }, /"fetchedAt"/],
     ['with a bad email', { ...ada, email: 'nope', fetchedAt: 1 }, /"email"/],
     ['under another id', { ...ada, id: 'demo-2', fetchedAt: 1 }, /does not match/],
-  ])('treats an item %s as no copy and logs it', async (_label, Item, problem) => {
+  ])('treats an item %s as an unreadable copy (not as no copy) and logs it', async (_label, Item, problem) => {
     dynamo.on(GetCommand).resolves({ Item });
-    await expect(repository.find('demo-1')).resolves.toBeUndefined();
+    await expect(repository.find('demo-1')).resolves.toEqual({ kind: 'unreadable', reason: 'malformed' });
     expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/malformed item/), expect.objectContaining({ userId: 'demo-1', problem: expect.stringMatching(problem) }));
   });
 
-  it('treats a failed read as no copy and logs it', async () => {
+  it('treats a failed read as an unreadable copy (the table may well hold one) and logs it', async () => {
     dynamo.on(GetCommand).rejects(new Error('throttled'));
-    await expect(repository.find('demo-1')).resolves.toBeUndefined();
+    await expect(repository.find('demo-1')).resolves.toEqual({ kind: 'unreadable', reason: 'readFailed' });
     expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/read failed/), expect.objectContaining({ error: { name: 'Error', message: 'throttled' } }));
   });
 
@@ -78,5 +78,25 @@ describe('users repository (exact SDK commands)', () => {
     await expect(repository.save({ ...ada, fetchedAt: 1 })).resolves.toBeUndefined();
     expect(logger.warn).not.toHaveBeenCalled();
     expect(logger.debug).toHaveBeenCalledWith(expect.stringMatching(/newer copy/), { userId: 'demo-1' });
+  });
+
+  it('deletes with a DeleteItem (DeleteCommand) that spares a copy fetched at or after the 404 request started', async () => {
+    dynamo.on(DeleteCommand).resolves({});
+    await repository.remove('demo-1', 1_700_000_000_500);
+    expect(dynamo.commandCalls(DeleteCommand)[0].args[0].input).toEqual({
+      TableName: 'users-table',
+      Key: { id: 'demo-1' },
+      ConditionExpression: 'attribute_not_exists(fetchedAt) OR fetchedAt < :requestStartedAt',
+      ExpressionAttributeValues: { ':requestStartedAt': 1_700_000_000_500 },
+    });
+  });
+
+  it('keeps a newer copy quietly when the delete condition fails, and swallows other failures after logging them', async () => {
+    dynamo.on(DeleteCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'condition failed', $metadata: {} }));
+    await expect(repository.remove('demo-1', 1)).resolves.toBeUndefined();
+    expect(logger.warn).not.toHaveBeenCalled();
+    dynamo.on(DeleteCommand).rejects(new Error('throttled'));
+    await expect(repository.remove('demo-1', 1)).resolves.toBeUndefined();
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/delete failed/), expect.objectContaining({ userId: 'demo-1' }));
   });
 });

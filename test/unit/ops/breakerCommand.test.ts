@@ -1,7 +1,7 @@
-import { clientConfigFor, describeSnapshot, parseBreakerCommand, UsageError } from '../../../ops/breakerCommand';
+import { clientConfigFor, describeSnapshot, parseBreakerCommand, regionFor, snapshotForOutput, UsageError } from '../../../ops/breakerCommand';
 import type { CircuitSnapshot } from '../../../src/breaker';
 
-const settings = { stage: 'dev', tableName: 'svc-dev-circuit-breakers', circuit: 'user-directory', failureThreshold: 5, windowMs: 30_000 };
+const settings = { stage: 'dev', region: 'us-east-1', tableName: 'svc-dev-circuit-breakers', circuit: 'user-directory', failureThreshold: 5, windowMs: 30_000 };
 const closed: CircuitSnapshot = {
   circuit: 'user-directory',
   state: 'CLOSED',
@@ -45,9 +45,22 @@ describe('parseBreakerCommand', () => {
   });
 });
 
+describe('regionFor', () => {
+  const status = parseBreakerCommand(['status', '--stage', 'dev']);
+  it.each([
+    ['the stage region from serverless.yml when nothing else says', status, {}, 'us-east-1'],
+    ['AWS_DEFAULT_REGION over the stage', status, { AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    ['AWS_REGION over AWS_DEFAULT_REGION', status, { AWS_REGION: 'eu-west-2', AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-west-2'],
+    ['--region over the environment', parseBreakerCommand(['status', '--region', 'ap-south-1']), { AWS_REGION: 'eu-west-2' }, 'ap-south-1'],
+  ])('%s', (_label, command, env, region) => {
+    expect(regionFor(command, 'us-east-1', env)).toBe(region);
+    expect(clientConfigFor(command, 'us-east-1', env)).toEqual({ region });
+  });
+});
+
 describe('clientConfigFor', () => {
   it('uses the SDK defaults for AWS and fixed local credentials for an endpoint', () => {
-    expect(clientConfigFor(parseBreakerCommand(['status']))).toEqual({});
+    expect(clientConfigFor(parseBreakerCommand(['status']), undefined, {})).toEqual({});
     expect(clientConfigFor(parseBreakerCommand(['status', '--region', 'eu-west-1']))).toEqual({ region: 'eu-west-1' });
     expect(clientConfigFor(parseBreakerCommand(['status', '--endpoint', 'http://127.0.0.1:9']))).toMatchObject({
       endpoint: 'http://127.0.0.1:9',
@@ -64,10 +77,41 @@ describe('describeSnapshot', () => {
     );
   });
 
-  it('says when an open circuit may be probed and how often it reopened', () => {
-    const text = describeSnapshot({ ...closed, state: 'OPEN', openUntil: Date.UTC(2026, 10, 29, 5, 0, 10), retryAfterMs: 9_200, reopenCount: 2 }, settings);
-    expect(text).toContain('may be probed in 10 s (at 2026-11-29T05:00:10.000Z)');
-    expect(text).toContain('reopened 2 time(s) from half-open');
+  const openedAt = Date.UTC(2026, 10, 29, 5, 0, 0);
+  const open = { ...closed, state: 'OPEN' as const, failures: 0, openUntil: openedAt + 10_000, retryAfterMs: 7_000, reopenCount: 2 };
+
+  it('says why and when an open circuit opened, when it is probed next and its backoff step; not the cleared count', () => {
+    const text = describeSnapshot({ ...open, openedAt, openReason: 'failureThreshold', openFailures: 5 }, settings, openedAt + 3_000);
+    expect(text).toBe(
+      [
+        'circuit user-directory (stage dev, table svc-dev-circuit-breakers): OPEN',
+        '  opened at 2026-11-29T05:00:00.000Z (3 s ago): failureThreshold, 5 failures (threshold 5 in 30 s)',
+        '  next probe at 2026-11-29T05:00:10.000Z (in 7 s)',
+        '  backoff step 2 (reopened 2 time(s) from half-open since it last closed)',
+      ].join('\n'),
+    );
+    expect(text).not.toContain('failures in the last 30 s: 0');
+  });
+
+  it('gives the rate that opened a circuit under the rate policy, and reads backoffStep when the breaker names it so', () => {
+    const text = describeSnapshot(
+      { ...open, openedAt, openReason: 'failureRate', openFailures: 12, openCalls: 40, backoffStep: 0, reopenCount: 0 },
+      settings,
+      openedAt,
+    );
+    expect(text).toContain('opened at 2026-11-29T05:00:00.000Z (0 s ago): failureRate, 12 failures in 40 calls (30 %)');
+    expect(text).toContain('backoff step 0 (first open period since it last closed)');
+  });
+
+  it('says so when the item does not record why it opened', () => {
+    expect(describeSnapshot(open, settings, openedAt)).toContain('opened at an unrecorded time; why is not recorded on this item');
+  });
+
+  it('promises no end for a forced-open circuit, in text and in --json (retryAfterMs null, whether the breaker says 0 or null)', () => {
+    expect(snapshotForOutput({ ...closed, state: 'FORCED_OPEN', retryAfterMs: 0 })).toMatchObject({ state: 'FORCED_OPEN', retryAfterMs: null });
+    expect(snapshotForOutput({ ...closed, state: 'FORCED_OPEN', retryAfterMs: null })).toMatchObject({ retryAfterMs: null });
+    expect(snapshotForOutput({ ...open })).toMatchObject({ retryAfterMs: 7_000 });
+    expect(describeSnapshot({ ...closed, state: 'FORCED_OPEN' }, settings)).toContain('no end is scheduled');
   });
 
   it('names operator overrides, trials in flight, a missing item and a malformed one', () => {

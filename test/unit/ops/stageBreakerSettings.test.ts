@@ -7,12 +7,45 @@ describe('readStageBreakerSettings', () => {
   it('reads the table name and counting settings of each stage from serverless.yml', () => {
     expect(readStageBreakerSettings('dev')).toEqual({
       stage: 'dev',
+      region: 'us-east-1',
       tableName: 'simple-web-service-dev-circuit-breakers',
       circuit: 'user-directory',
       failureThreshold: 5,
       windowMs: 30_000,
     });
     expect(readStageBreakerSettings('prod')).toMatchObject({ tableName: 'simple-web-service-prod-circuit-breakers', failureThreshold: 10, windowMs: 60_000 });
+  });
+
+  it("reads the stage's region as the framework resolves provider.region: ${opt:region, fallback}, ${param:...}", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'stage-region-'));
+    const file = (region: string) => {
+      const at = path.join(dir, `${Math.random().toString(36).slice(2)}.yml`);
+      writeFileSync(
+        at,
+        [
+          'service: svc',
+          'provider:',
+          `  region: ${region}`,
+          'params:',
+          '  default: { breakerName: b, breakerFailureThreshold: "5", breakerWindowMs: "1000", region: eu-west-1 }',
+          '  prod: { region: eu-central-1 }',
+          'resources:',
+          '  Resources:',
+          '    CircuitBreakers:',
+          '      Type: AWS::DynamoDB::Table',
+          '      Properties:',
+          '        TableName: ${self:service}-${sls:stage}-circuit-breakers',
+          '        AttributeDefinitions: [{ AttributeName: id, AttributeType: S }]',
+          '        KeySchema: [{ AttributeName: id, KeyType: HASH }]',
+          '        BillingMode: PAY_PER_REQUEST',
+        ].join('\n'),
+      );
+      return at;
+    };
+    expect(readStageBreakerSettings('dev', file("${opt:region, 'ap-southeast-2'}")).region).toBe('ap-southeast-2');
+    expect(readStageBreakerSettings('dev', file('${param:region}')).region).toBe('eu-west-1');
+    expect(readStageBreakerSettings('prod', file('${param:region}')).region).toBe('eu-central-1');
+    expect(() => readStageBreakerSettings('dev', file('moon-base'))).toThrow(/provider.region for stage dev is not an AWS region: "moon-base"/);
   });
 
   it('names a param that is not a positive integer', () => {

@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCloudFormationYaml } from '../../../local/cloudFormationYaml';
-import { resolveServerlessVariables } from '../../../local/serverlessVariables';
+import { parseCloudFormationYaml } from '../../../tools/serverless-config/cloudFormationYaml';
+import { resolveServerlessVariables } from '../../../tools/serverless-config/serverlessVariables';
 import {
   readTablesFromServerlessYml,
   SERVERLESS_YML_PATH,
   TableDefinitionError,
   tablesFromServerlessConfig,
-} from '../../../local/tablesFromServerlessYml';
+} from '../../../tools/serverless-config/tablesFromServerlessYml';
 
 /** A serverless.yml with one table whose Properties are `properties` (YAML, indented for the slot). */
 const withTable = (properties: string): unknown =>
@@ -190,7 +190,7 @@ describe('a table definition', () => {
         TableName: \${env:TABLE}-things
         AttributeDefinitions: [{ AttributeName: pk, AttributeType: S }]
         KeySchema: [{ AttributeName: pk, KeyType: HASH }]`,
-      'resources.Resources.Things.Properties.TableName: ${env:TABLE} is not supported by the local run',
+      'resources.Resources.Things.Properties.TableName: ${env:TABLE} is not supported here',
     ],
   ])('%s is rejected with an error naming the field', (_case, properties, message) => {
     expect(() => tablesFromServerlessConfig(withTable(properties), 'dev')).toThrow(message);

@@ -2,8 +2,10 @@
  * Resolves the few Serverless Framework variables the local run meets in resource definitions, the way
  * `sls package` resolves them, without starting the framework (which takes seconds):
  *   ${sls:stage}, ${opt:stage[, fallback]}  -> the stage
+ *   ${opt:name[, fallback]}                 -> that command-line option (`options`), else the fallback
+ *   ${param:name[, fallback]}               -> the stage's param (params.<stage>, then params.default)
  *   ${self:path.to.value[, fallback]}       -> that value of serverless.yml, itself resolved
- * Anything else (${env:...}, ${ssm:...}, ${param:...}) is an error naming the variable and where it was found,
+ * Anything else (${env:...}, ${ssm:...}) is an error naming the variable and where it was found,
  * so a table definition never reaches the local server half-resolved.
  */
 export class UnsupportedVariableError extends Error {
@@ -21,6 +23,8 @@ export interface VariableContext {
   stage: string;
   /** Where the value came from, for error messages, e.g. resources.Resources.Users.Properties. */
   where: string;
+  /** Command-line options for ${opt:name}, e.g. { region: 'eu-west-1' }; none by default. */
+  options?: Record<string, string>;
 }
 
 /** Returns a copy of `value` with every string's variables resolved. */
@@ -53,6 +57,19 @@ function resolveVariable(expression: string, context: VariableContext): string {
   const [source, address = ''] = reference.trim().split(/:(.*)/s, 2);
 
   if ((source === 'sls' || source === 'opt') && address === 'stage') return context.stage;
+  if (source === 'opt') {
+    const option = context.options?.[address];
+    if (option !== undefined) return option;
+    if (fallback) return unquote(fallback);
+    throw new UnsupportedVariableError(`${context.where}: \${${expression}} needs the --${address} option, which was not given`);
+  }
+  if (source === 'param') {
+    const params = (context.config as { params?: Record<string, Record<string, unknown> | undefined> } | undefined)?.params;
+    const value = params?.[context.stage]?.[address] ?? params?.default?.[address];
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
+    if (fallback) return unquote(fallback);
+    throw new UnsupportedVariableError(`${context.where}: \${${expression}} names no param of stage ${context.stage}`);
+  }
   if (source === 'self') {
     const value = address.split('.').reduce<unknown>(
       (node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined),
@@ -63,7 +80,7 @@ function resolveVariable(expression: string, context: VariableContext): string {
     throw new UnsupportedVariableError(`${context.where}: \${${expression}} does not name a string in serverless.yml`);
   }
   throw new UnsupportedVariableError(
-    `${context.where}: \${${expression}} is not supported by the local run (only \${sls:stage}, \${opt:stage} and \${self:...})`,
+    `${context.where}: \${${expression}} is not supported here (only \${sls:stage}, \${opt:...}, \${param:...} and \${self:...})`,
   );
 }
 

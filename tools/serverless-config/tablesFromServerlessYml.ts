@@ -12,7 +12,7 @@ import { CreateTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInp
 import { parseCloudFormationYaml } from './cloudFormationYaml';
 import { resolveServerlessVariables } from './serverlessVariables';
 
-export const SERVERLESS_YML_PATH = path.join(__dirname, '..', 'serverless.yml');
+export const SERVERLESS_YML_PATH = path.join(__dirname, '..', '..', 'serverless.yml');
 
 export class TableDefinitionError extends Error {
   override readonly name = 'TableDefinitionError';
