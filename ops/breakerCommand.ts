@@ -115,7 +115,7 @@ export function describeSnapshot(snapshot: CircuitSnapshot, settings: StageBreak
   const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, table ${settings.tableName}): ${snapshot.state}`];
   lines.push(`  failures in the last ${settings.windowMs / 1000} s: ${snapshot.failures} of ${settings.failureThreshold} that open it`);
   if (snapshot.state === 'OPEN') {
-    lines.push(`  may be probed in ${Math.ceil(snapshot.retryAfterMs / 1000)} s (at ${new Date(snapshot.openUntil as number).toISOString()})`);
+    lines.push(`  may be probed in ${Math.ceil((snapshot.retryAfterMs ?? 0) / 1000)} s (at ${new Date(snapshot.openUntil as number).toISOString()})`);
   }
   if (snapshot.state === 'HALF_OPEN') lines.push(`  trials in flight: ${snapshot.trialsInFlight}, successful trials: ${snapshot.trialSuccesses}`);
   if (snapshot.reopenCount > 0) lines.push(`  reopened ${snapshot.reopenCount} time(s) from half-open since it last closed`);

@@ -12,7 +12,7 @@ import { CallTimeoutError, CircuitOpenError, StateStoreError, StoreTimeoutError 
 import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
-import type { StateStore, WriteOutcome } from './store/StateStore';
+import { MAX_REMOVALS_PER_WRITE, type StateStore, type WriteOutcome } from './store/StateStore';
 import {
   admissionFor,
   closeTransition,
@@ -179,7 +179,7 @@ export class CircuitBreaker {
     return { kind: 'counted', state: 'CLOSED' };
   }
 
-  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE', retryAfterMs: number): CircuitOpenError {
+  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE', retryAfterMs: number | null): CircuitOpenError {
     this.emit({ type: 'rejected', circuit: this.name, state, retryAfterMs, at: this.settings.now() });
     return new CircuitOpenError(this.name, retryAfterMs, state);
   }
@@ -254,11 +254,14 @@ export class CircuitBreaker {
     if (counter === undefined) return; // healthy calls write nothing
     const recordCount = () => {
       const known = this.cache?.record ?? emptyRecord(this.name);
-      const staleCounters = policy.staleCounters(known.counters, now).filter((name) => name !== counter);
+      const staleCounters = policy
+        .staleCounters(known.counters, now)
+        .filter((name) => name !== counter)
+        .slice(0, MAX_REMOVALS_PER_WRITE);
       // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
       const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, this.settings);
       return this.storeCall('recordCount', 'ifNotApplied', (abortSignal) =>
-        this.store.recordCount(this.name, { counter, staleCounters, now, ...expiry }, { abortSignal }),
+        this.store.recordCount(this.name, { increments: { [counter]: 1 }, staleCounters, now, ...expiry }, { abortSignal }),
       );
     };
     let result = await recordCount();

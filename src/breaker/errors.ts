@@ -6,12 +6,15 @@ export class CircuitOpenError extends Error {
   constructor(
     /** The circuit's name. */
     readonly circuit: string,
-    /** How long until the circuit may be probed again; 0 when a trial permit may free up any moment. */
-    readonly retryAfterMs: number,
+    /**
+     * How long until the circuit may be probed again, ms; 0 when a trial permit may free up any moment; null when
+     * FORCED_OPEN (an operator decides when it ends).
+     */
+    readonly retryAfterMs: number | null,
     /** The state that rejected the call: OPEN, HALF_OPEN or FORCED_OPEN (or the store-error policy, `STORE_UNAVAILABLE`). */
     readonly state: string,
   ) {
-    super(`circuit '${circuit}' is ${state}; retry after ${retryAfterMs} ms`);
+    super(retryAfterMs === null ? `circuit '${circuit}' is ${state} until an operator resets it` : `circuit '${circuit}' is ${state}; retry after ${retryAfterMs} ms`);
   }
 }
 

@@ -15,7 +15,7 @@ export type BreakerEvent =
       /** Set when `to` is OPEN: when the circuit may next be probed (epoch ms). */
       openUntil?: number;
     }
-  | { type: 'rejected'; circuit: string; state: CircuitStateName | 'STORE_UNAVAILABLE'; retryAfterMs: number; at: number }
+  | { type: 'rejected'; circuit: string; state: CircuitStateName | 'STORE_UNAVAILABLE'; retryAfterMs: number | null; at: number }
   | { type: 'storeError'; circuit: string; operation: string; error: Error; policy: 'allow' | 'deny'; at: number }
   /** A missing-state, partial or malformed item was treated as closed and rewritten as a well-formed closed item. */
   | { type: 'itemRepaired'; circuit: string; problems: string[]; at: number }

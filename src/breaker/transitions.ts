@@ -18,7 +18,7 @@ export type Admission =
   /** Call the downstream; record the outcome as a closed (or disabled) call. */
   | { kind: 'pass'; state: 'CLOSED' | 'DISABLED' }
   /** Reject without calling. */
-  | { kind: 'reject'; state: 'OPEN' | 'HALF_OPEN' | 'FORCED_OPEN'; retryAfterMs: number }
+  | { kind: 'reject'; state: 'OPEN' | 'HALF_OPEN' | 'FORCED_OPEN'; retryAfterMs: number | null }
   /** The open period is over: try OPEN -> HALF_OPEN taking slot 0 in the same write. */
   | { kind: 'probe' }
   /** Half-open with a free (or expired) slot: try to take it. */
@@ -30,8 +30,8 @@ export function admissionFor(record: CircuitRecord, now: number, settings: Break
     case 'DISABLED':
       return { kind: 'pass', state: record.state };
     case 'FORCED_OPEN':
-      // No end is known: the operator decides. openMs is the hint a client gets.
-      return { kind: 'reject', state: 'FORCED_OPEN', retryAfterMs: settings.openMs };
+      // No end is known: the operator decides.
+      return { kind: 'reject', state: 'FORCED_OPEN', retryAfterMs: null };
     case 'OPEN': {
       const openUntil = record.openUntil ?? 0;
       return now < openUntil ? { kind: 'reject', state: 'OPEN', retryAfterMs: openUntil - now } : { kind: 'probe' };
@@ -73,7 +73,13 @@ function slotsOnly(record: CircuitRecord, halfOpenMaxCalls: number): string[] {
 /** CLOSED -> OPEN (reason failureThreshold) or HALF_OPEN -> OPEN (trialFailed, next backoff step). */
 export function openTransition(record: CircuitRecord, now: number, settings: BreakerSettings): TransitionRequest {
   const backoffStep = record.state === 'HALF_OPEN' ? record.backoffStep + 1 : 0;
+  const trial = record.state === 'HALF_OPEN';
   return {
+    opening: {
+      openedAt: now,
+      openReason: trial ? 'trialFailed' : 'failureThreshold',
+      openFailures: trial ? 0 : settings.openingPolicy.failuresInWindow(record.counters, now),
+    },
     from: guardOf(record),
     to: 'OPEN',
     version: nextVersion(record),
@@ -155,8 +161,16 @@ export interface CircuitSnapshot {
   failures: number;
   /** When an OPEN circuit may next be probed, epoch ms. */
   openUntil?: number;
-  /** ms until the circuit may be probed; 0 if not open. */
-  retryAfterMs: number;
+  /** ms until the circuit may be probed; 0 if not open; null when FORCED_OPEN (no end is promised). */
+  retryAfterMs: number | null;
+  /** When the circuit last opened, epoch ms (kept while OPEN, HALF_OPEN or FORCED_OPEN after an opening). */
+  openedAt?: number;
+  /** Why it last opened: failureThreshold, failureRate or trialFailed. */
+  openReason?: string;
+  /** Failures in the window that opened it. */
+  openFailures?: number;
+  /** Calls in the window that opened it (rate policy). */
+  openCalls?: number;
   /** Reopens straight from half-open since the last close: the backoff step of the current/next open period. */
   reopenCount: number;
   /** Trial permits currently leased (half-open). */
@@ -176,7 +190,8 @@ export function snapshotOf(record: CircuitRecord, now: number, policy: OpeningPo
     state: record.state,
     failures: policy.failuresInWindow(record.counters, now),
     ...(open ? { openUntil: record.openUntil } : {}),
-    retryAfterMs: open ? Math.max(0, (record.openUntil as number) - now) : 0,
+    retryAfterMs: record.state === 'FORCED_OPEN' ? null : open ? Math.max(0, (record.openUntil as number) - now) : 0,
+    ...(record.state === 'CLOSED' || record.state === 'DISABLED' ? {} : (record.opening ?? {})),
     reopenCount: record.backoffStep,
     trialsInFlight: record.state === 'HALF_OPEN' ? livePermits(record, now).length : 0,
     trialSuccesses: record.trialSuccesses,

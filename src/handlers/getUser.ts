@@ -84,6 +84,10 @@ function toResponse(result: GetUserResult, id: string, requestId: string): HttpR
     case 'notFound':
       return errorResponse(404, 'USER_NOT_FOUND', `No user with id "${id}".`, requestId);
     case 'unavailable': {
+      // Forced open by an operator: no end is promised, so no retry-after either.
+      if (result.retryAfterMs === null) {
+        return errorResponse(503, 'DIRECTORY_UNAVAILABLE', 'The user directory is unavailable and no cached copy of this user exists; retry later.', requestId);
+      }
       const seconds = retryAfterSeconds(result.retryAfterMs);
       return errorResponse(
         503,

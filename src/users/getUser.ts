@@ -28,7 +28,8 @@ export type GetUserResult =
   | { kind: 'fresh'; user: User; call: CallReport }
   | { kind: 'cached'; user: User; fetchedAt: number; ageSeconds: number; call: CallReport }
   | { kind: 'notFound'; call: CallReport }
-  | { kind: 'unavailable'; retryAfterMs: number; call: CallReport };
+  /** retryAfterMs is null when the circuit was forced open: an operator decides when it ends. */
+  | { kind: 'unavailable'; retryAfterMs: number | null; call: CallReport };
 
 export type GetUser = (id: string) => Promise<GetUserResult>;
 
@@ -87,7 +88,7 @@ export function createGetUser(deps: GetUserDependencies): GetUser {
   };
 }
 
-function retryAfterMs(error: unknown, openUntil: number | undefined, now: number): number {
+function retryAfterMs(error: unknown, openUntil: number | undefined, now: number): number | null {
   if (error instanceof CircuitOpenError) return error.retryAfterMs;
   // This very call's failure opened the circuit: nothing will be tried before the open period ends.
   if (openUntil !== undefined) return Math.max(0, openUntil - now);

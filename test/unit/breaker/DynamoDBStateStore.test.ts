@@ -60,6 +60,21 @@ describe('DynamoDBStateStore requests', () => {
     expect(ddb.commandCalls(GetItemCommand)[0].args[0].input).toEqual({ TableName: TABLE, Key: { id: { S: 'c' } }, ConsistentRead: true });
   });
 
+  test('a read with consistent: false is eventually consistent; the default stays strongly consistent', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
+    await store.read('c', { abortSignal: new AbortController().signal, consistent: false });
+    await store.read('c', { abortSignal: new AbortController().signal });
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input.ConsistentRead)).toEqual([false, true]);
+  });
+
+  test('recordCount ADDs every increment in one write and removes the stale counters not among them', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: item({ state: 'CLOSED', version: 0 }) });
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
+    await store.recordCount('c', { increments: { f_100: 2, s_100: 5 }, staleCounters: ['f_0', 'f_100'], now: 150 }, { abortSignal: new AbortController().signal });
+    expect(rendered(updates()[0]).update).toBe("SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 150 ADD f_100 2, s_100 5 REMOVE f_0");
+  });
+
   test('a healthy call with a fresh cache makes no request; a healthy call never writes', async () => {
     ddb.on(GetItemCommand).resolves({ Item: item({ state: 'CLOSED', version: 3 }) });
     const breaker = make(new ManualClock());
@@ -91,7 +106,7 @@ describe('DynamoDBStateStore requests', () => {
     await make(clock).execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
     const transition = rendered(updates()[1]);
     expect(transition.condition).toBe("version = 3 AND state = 'CLOSED'");
-    expect(transition.update).toBe("SET state = 'OPEN', version = 4, backoffStep = 0, trialSuccesses = 0, updatedAt = 1200000, openUntil = 1201000, expiresAt = 606000 REMOVE f_1200000, p_0, p_1");
+    expect(transition.update).toBe("SET state = 'OPEN', version = 4, backoffStep = 0, trialSuccesses = 0, updatedAt = 1200000, openUntil = 1201000, expiresAt = 606000, openedAt = 1200000, openReason = 'failureThreshold', openFailures = 2 REMOVE openCalls, f_1200000, p_0, p_1");
   });
 
   test('every conditional write asks for the item on a failed condition (ALL_OLD)', async () => {
@@ -176,7 +191,7 @@ describe('DynamoDBStateStore requests', () => {
     await make(clock).execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
     const reopen = rendered(updates()[1]);
     expect(reopen.condition).toBe(`(version = 5 AND state = 'HALF_OPEN') AND p_0.tok = '${token}'`);
-    expect(reopen.update).toMatch(/^SET state = 'OPEN', version = 6, backoffStep = 2, trialSuccesses = 0, updatedAt = 3000000, openUntil = 3004000, expiresAt = 607800 REMOVE p_0, p_1$/);
+    expect(reopen.update).toMatch(/^SET state = 'OPEN', version = 6, backoffStep = 2, trialSuccesses = 0, updatedAt = 3000000, openUntil = 3004000, expiresAt = 607800, openedAt = 3000000, openReason = 'trialFailed', openFailures = 0 REMOVE openCalls, p_0, p_1$/);
   });
 
   test('an exempt error in a trial frees the slot only if it still holds the token', async () => {
