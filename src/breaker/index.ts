@@ -1,13 +1,37 @@
 export { CircuitBreaker } from './CircuitBreaker';
+export type { ExecuteOptions } from './CircuitBreaker';
 export { DynamoDBStateStore } from './store/DynamoDBStateStore';
 export type { DynamoDBStateStoreOptions } from './store/DynamoDBStateStore';
 export { MemoryStateStore } from './store/MemoryStateStore';
-export { CircuitOpenError, CallTimeoutError, BreakerConfigError, StateStoreError, StoreTimeoutError } from './errors';
+export {
+  BreakerError,
+  CircuitOpenError,
+  CallTimeoutError,
+  CallCancelledError,
+  BreakerConfigError,
+  StateStoreError,
+  StoreTimeoutError,
+  OverrideContentionError,
+} from './errors';
 export { FailureCountPolicy } from './FailureCountPolicy';
 export { DEFAULTS as BREAKER_DEFAULTS } from './options';
 export type { CircuitBreakerOptions } from './options';
-export type { CircuitSnapshot } from './transitions';
+export type { CallOutcome, CallDetails } from './outcome';
+export type { CircuitSnapshot } from './snapshot';
 export type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
-export type { StateStore, StoreRequestOptions, WriteOutcome } from './store/StateStore';
+export { MAX_REMOVALS_PER_WRITE } from './store/StateStore';
+export type {
+  StateStore,
+  StoreRequestOptions,
+  ReadOptions,
+  WriteOutcome,
+  RecordCountRequest,
+  TransitionRequest,
+  AcquirePermitRequest,
+  PermitRef,
+  VersionGuard,
+  OpeningDetails,
+  OpenReason,
+} from './store/StateStore';
 export type { OpeningPolicy, CountedOutcome } from './OpeningPolicy';
-export type { CircuitRecord } from './state';
+export type { CircuitRecord, PermitLease } from './state';

@@ -61,6 +61,11 @@ export interface CircuitRecord {
   state: CircuitStateName;
   /** null when the item has no valid version (missing item, or malformed): guards then match exactly that. */
   version: number | null;
+  /**
+   * A numeric version that is not a valid one (1.5, -3, 1e300): what a repair's guard must match exactly, since
+   * "no valid version" cannot be said in a DynamoDB condition about a number.
+   */
+  invalidNumericVersion?: number;
   openUntil?: number;
   /** The TTL attribute, epoch seconds, when present and a number (DynamoDB's TTL ignores anything else). */
   expiresAt?: number;
@@ -91,7 +96,10 @@ export function parseItem(circuit: string, raw: Readonly<Record<string, unknown>
 
   const version = raw[ATTR.version];
   if (isCount(version)) record.version = version;
-  else problems.push(version === undefined ? 'version is missing' : 'version is not a non-negative integer');
+  else {
+    problems.push(version === undefined ? 'version is missing' : 'version is not a non-negative integer');
+    if (typeof version === 'number' && Number.isFinite(version)) record.invalidNumericVersion = version;
+  }
 
   const state = raw[ATTR.state];
   let parsedState: CircuitStateName = 'CLOSED';
@@ -137,18 +145,24 @@ export function parseItem(circuit: string, raw: Readonly<Record<string, unknown>
   }
   record.permits.sort((a, b) => a.slot - b.slot);
 
-  if (problems.length > 0) {
-    // Treated as closed: nothing half-open or open survives, so no stale permit or open period can wedge the circuit.
-    record.state = 'CLOSED';
-    record.openUntil = undefined;
-    record.permits = [];
-    record.trialSuccesses = 0;
-    record.backoffStep = 0;
-  } else {
-    record.state = parsedState;
-  }
-  record.problems = problems;
-  return record;
+  record.state = parsedState;
+  return problems.length > 0 ? treatedAsClosed(record, problems) : record;
+}
+
+/**
+ * The record with `problems` added and treated as closed: nothing half-open or open survives, so no stale permit or
+ * open period can wedge the circuit. The breaker's next write repairs the item.
+ */
+export function treatedAsClosed(record: CircuitRecord, problems: string[]): CircuitRecord {
+  return {
+    ...record,
+    state: 'CLOSED',
+    openUntil: undefined,
+    permits: [],
+    trialSuccesses: 0,
+    backoffStep: 0,
+    problems: [...record.problems, ...problems],
+  };
 }
 
 function parsePermit(slot: number, value: unknown): PermitLease | undefined {

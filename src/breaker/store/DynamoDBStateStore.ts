@@ -80,7 +80,17 @@ export class DynamoDBStateStore implements StateStore {
     // Race: a failure that lands after another instance opened the circuit must not count toward the next closed
     // period (the opening cleared the counters). Counting is allowed while closed or disabled, on a missing item, and
     // on an item whose state is not one of ours (treated as closed). OPEN/HALF_OPEN/FORCED_OPEN refuse it.
-    update.condition = `attribute_not_exists(${name(update, ATTR.state)}) OR NOT (${name(update, ATTR.state)} IN (${value(update, 'OPEN')}, ${value(update, 'HALF_OPEN')}, ${value(update, 'FORCED_OPEN')}))`;
+    update.condition = `(attribute_not_exists(${name(update, ATTR.state)}) OR NOT (${name(update, ATTR.state)} IN (${value(update, 'OPEN')}, ${value(update, 'HALF_OPEN')}, ${value(update, 'FORCED_OPEN')})))`;
+    if (request.admittedVersion !== undefined) {
+      // Race: a call admitted while closed settles after the circuit opened and closed again (a new version); its
+      // outcome belongs to the period it was admitted in and must not count toward the new one. Every transition
+      // bumps the version, so "still at the admitted version" means "still in that period".
+      const version = name(update, ATTR.version);
+      update.condition +=
+        request.admittedVersion === null
+          ? ` AND (attribute_not_exists(${version}) OR NOT attribute_type(${version}, ${value(update, 'N')}) OR ${version} = ${value(update, 0)})`
+          : ` AND ${version} = ${value(update, request.admittedVersion)}`;
+    }
     // Race: two instances each reading 3 failures and writing 4 lose one. ADD is atomic, and works on a missing item
     // or attribute (a top-level one; a nested map path would fail when the map does not exist yet).
     for (const [counter, amount] of Object.entries(request.increments)) update.add.push(`${name(update, counter)} ${value(update, amount)}`);

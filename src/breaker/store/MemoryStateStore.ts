@@ -44,7 +44,7 @@ export class MemoryStateStore implements StateStore {
     await Promise.resolve();
     return this.update(
       circuit,
-      (item) => item === undefined || !NOT_COUNTING.includes(item[ATTR.state] as string),
+      (item) => (item === undefined || !NOT_COUNTING.includes(item[ATTR.state] as string)) && inAdmittedPeriod(item, request.admittedVersion),
       (item) => {
         item[ATTR.state] ??= 'CLOSED';
         item[ATTR.version] ??= 0;
@@ -148,6 +148,13 @@ function matchesGuard(item: RawItem | undefined, guard: VersionGuard): boolean {
   const version = item?.[ATTR.version];
   if (guard.version === null) return typeof version !== 'number';
   return version === guard.version && (guard.state === undefined || item?.[ATTR.state] === guard.state);
+}
+
+function inAdmittedPeriod(item: RawItem | undefined, admittedVersion: number | null | undefined): boolean {
+  if (admittedVersion === undefined) return true;
+  const version = item?.[ATTR.version];
+  if (admittedVersion === null) return typeof version !== 'number' || version === 0;
+  return version === admittedVersion;
 }
 
 function holdsToken(item: RawItem | undefined, slot: string, token: string): boolean {

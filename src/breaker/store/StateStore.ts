@@ -63,6 +63,12 @@ export interface RecordCountRequest {
   staleCounters: string[];
   /** The TTL attribute to SET (epoch seconds); absent: left as it is. */
   expiresAt?: number;
+  /**
+   * The version of the period the counted calls were admitted in. When given, the write applies only while the item
+   * is still at that version (null: no valid version yet, i.e. missing, malformed, or 0 as first created by a count),
+   * so a late result never counts toward a later period. Absent: no version condition.
+   */
+  admittedVersion?: number | null;
   now: number;
 }
 

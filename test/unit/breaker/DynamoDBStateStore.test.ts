@@ -92,7 +92,8 @@ describe('DynamoDBStateStore requests', () => {
     expect(input.ReturnValues).toBe('ALL_NEW');
     expect(rendered(input)).toEqual({
       update: "SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 1200000, expiresAt = 606000 ADD f_1200000 1 REMOVE f_900000",
-      condition: "attribute_not_exists(state) OR NOT (state IN ('OPEN', 'HALF_OPEN', 'FORCED_OPEN'))",
+      // Counted only in the period the call was admitted in (version 3, read before the call).
+      condition: "(attribute_not_exists(state) OR NOT (state IN ('OPEN', 'HALF_OPEN', 'FORCED_OPEN'))) AND version = 3",
     });
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
@@ -172,7 +173,7 @@ describe('DynamoDBStateStore requests', () => {
 
   test('a permit is taken only if free or expired, in the half-open period seen', async () => {
     const clock = new ManualClock(3_000_000);
-    ddb.on(GetItemCommand).resolves({ Item: item({ state: 'HALF_OPEN', version: 5, p_0: { exp: 3_100_000, tok: 'other' } }) });
+    ddb.on(GetItemCommand).resolves({ Item: item({ state: 'HALF_OPEN', version: 5, p_0: { exp: 3_003_000, tok: 'other' } }) });
     ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     await make(clock).execute(async () => 'ok').catch(() => undefined);
     const acquire = rendered(updates()[0]);

@@ -7,7 +7,6 @@ import type { Context } from 'aws-lambda';
 import { CircuitBreaker, MemoryStateStore } from '../../../src/breaker';
 import { createHandler, type GetUserHandler } from '../../../src/handlers/getUser';
 import { createMetrics, recordBreakerEvent } from '../../../src/observability/metrics';
-import { BreakerCallObserver } from '../../../src/observability/breakerCallObserver';
 import { logBreakerEvent } from '../../../src/observability/breakerEventLog';
 import { noTracing } from '../../../src/observability/tracer';
 import { countsAsDirectoryFailure, DirectoryRejectedError, DirectoryUnavailableError } from '../../../src/users/directoryClient';
@@ -56,7 +55,6 @@ function world(options: { getUser?: () => Promise<never> } = {}): World {
   const getUser = createGetUser({
     circuit: 'user-directory',
     breaker,
-    observer: new BreakerCallObserver((listener) => breaker.onEvent(listener)),
     directory,
     users,
     tracing: noTracing,
