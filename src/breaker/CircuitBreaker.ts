@@ -23,7 +23,7 @@ import {
   type Override,
   type Settled,
 } from './decisions';
-import { CircuitOpenError, OverrideContentionError } from './errors';
+import { CircuitOpenError, OverrideContentionError, StoreItemTooLargeError } from './errors';
 import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
@@ -33,7 +33,7 @@ import { StateCache } from './StateCache';
 import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
 import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
 import { StoreClient } from './StoreClient';
-import { itemExpiry } from './transitions';
+import { itemExpiry, repairTransition } from './transitions';
 
 /** Options of one `execute` call. */
 export interface ExecuteOptions {
@@ -272,10 +272,27 @@ export class CircuitBreaker {
           return undefined;
         }
       }
-    } catch {
-      // Already reported as a storeError event; the caller gets the call's own result.
-      return undefined;
+    } catch (error) {
+      // Already reported as a storeError event; the caller gets the call's own result. An item too large to write
+      // would refuse every later count too: rewrite it as a closed item, then count this outcome in it.
+      if (!(error instanceof StoreItemTooLargeError)) return undefined;
+      try {
+        const version = await this.repairTooLarge();
+        // At most once: a count that fails again is reported like any store error.
+        return action.kind === 'count' ? await this.count(action.counted, outcome, version) : undefined;
+      } catch {
+        return undefined;
+      }
     }
+  }
+
+  /** The item is too large for the store to update: the store rewrites it whole as a closed item (reported). */
+  private async repairTooLarge(): Promise<number | null> {
+    const record = await this.readFresh();
+    const problems = ['the item is too large to write'];
+    const result = await this.repair(repairTransition({ ...record, problems: [...record.problems, ...problems] }, this.settings.now(), this.settings), problems);
+    if (!result.applied) throw new StoreItemTooLargeError(this.name, new Error('repair lost a race'));
+    return result.record.version;
   }
 
   /** A closed or disabled call's outcome: one ADD (none when the policy does not store it), then what it leads to. */

@@ -4,7 +4,7 @@
  * failed, requests are not sent for stateCacheMs (a cooldown, so a dead store does not cost every call its budget);
  * a request skipped that way is reported like a failed one, so every outcome the store did not record is visible.
  */
-import { StateStoreError, StoreTimeoutError } from './errors';
+import { StateStoreError, StoreItemTooLargeError, StoreTimeoutError } from './errors';
 import type { BreakerEvent } from './events';
 import type { StateCache } from './StateCache';
 import type { CircuitRecord } from './state';
@@ -63,6 +63,11 @@ export class StoreClient {
         this.cache.learn('applied' in result ? result.record : result, issuedSeq, now());
         return result;
       } catch (error) {
+        // Not an outage (no cooldown): the store answered that the item is too big; the breaker repairs it.
+        if (error instanceof StoreItemTooLargeError) {
+          this.emit({ type: 'storeError', circuit: this.settings.circuit, operation, error, policy: this.settings.onStoreError, skipped: false, at: now() });
+          throw error;
+        }
         lastError = error;
         if (retry === 'ifNotApplied' && !NOT_APPLIED_ERRORS.has((error as Error)?.name)) break;
       } finally {

@@ -96,3 +96,18 @@ export class OverrideContentionError extends BreakerError {
     super(`${override} of circuit '${circuit}': the state kept changing under ${attempts} attempts`);
   }
 }
+
+/**
+ * A store write would make the state item larger than the store allows (DynamoDB: 400 KB), e.g. an item padded by
+ * something else. Thrown by a store; the breaker answers it by repairing the item (a transition to CLOSED with
+ * backoffStep 0, which a store must then make by rewriting the whole item) and reports it as itemRepaired.
+ */
+export class StoreItemTooLargeError extends BreakerError {
+  override readonly name = 'StoreItemTooLargeError';
+  constructor(
+    readonly circuit: string,
+    override readonly cause: unknown,
+  ) {
+    super(`the state item of circuit '${circuit}' is too large to write: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}

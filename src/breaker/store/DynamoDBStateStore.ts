@@ -8,18 +8,20 @@
  *   write sends ReturnValuesOnConditionCheckFailure: ALL_OLD, and DynamoDB (and DynamoDB Local) return the item with
  *   the exception. When the exception carries no item (dynalite ignores the parameter; a condition that failed on a
  *   missing item has none to return), the loser makes one consistent read instead.
- * - No request overwrites the whole item: each SETs, ADDs or REMOVEs only the attributes it owns.
+ * - No request overwrites the whole item (each SETs, ADDs or REMOVEs only the attributes it owns), except a
+ *   transition on an item too large to update, which replaces it whole under the same condition (rewriteWhole).
  * - Writes return ALL_NEW so the caller's cache is refreshed without another read.
  */
 import {
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
   type ConditionalCheckFailedException,
 } from '@aws-sdk/client-dynamodb';
 import { convertToNative, marshall } from '@aws-sdk/util-dynamodb';
-import { BreakerConfigError } from '../errors';
+import { BreakerConfigError, StoreItemTooLargeError } from '../errors';
 import { ATTR, parseItem, permitAttribute, UNREADABLE, type CircuitRecord } from '../state';
 import type {
   AcquirePermitRequest,
@@ -144,7 +146,63 @@ export class DynamoDBStateStore implements StateStore {
     }
     const taken = request.permit ? permitAttribute(request.permit.slot) : undefined;
     for (const attribute of request.remove) if (attribute !== taken) update.remove.push(name(update, attribute));
-    return this.write(circuit, update, options);
+    try {
+      return await this.write(circuit, update, options);
+    } catch (error) {
+      if (!(error instanceof StoreItemTooLargeError)) throw error;
+      return this.rewriteWhole(circuit, request, options);
+    }
+  }
+
+  /**
+   * A transition on an item too large to update (padded near 400 KB by something else): one PutItem that replaces
+   * the whole item with the well-formed one the transition leaves, so item size can never disarm or wedge the
+   * breaker. Everything else on the item goes (counts too, which OPEN, HALF_OPEN and CLOSED clear anyway).
+   */
+  private async rewriteWhole(circuit: string, request: TransitionRequest, options: StoreRequestOptions): Promise<WriteOutcome> {
+    const guard = newUpdate();
+    // Race: the same as the update it replaces: only the instance whose guard (and held permit) still matches writes.
+    guard.condition = guardCondition(guard, request.from);
+    if (request.heldPermit) {
+      guard.condition = `(${guard.condition}) AND ${name(guard, permitAttribute(request.heldPermit.slot))}.${name(guard, ATTR.permitToken)} = ${value(guard, request.heldPermit.token)}`;
+    }
+    const item: Record<string, unknown> = {
+      [ATTR.id]: circuit,
+      [ATTR.state]: request.to,
+      [ATTR.version]: request.version,
+      [ATTR.backoffStep]: request.backoffStep,
+      [ATTR.trialSuccesses]: 0,
+      [ATTR.updatedAt]: request.now,
+      ...(request.openUntil === undefined ? {} : { [ATTR.openUntil]: request.openUntil }),
+      ...(request.expiresAt === undefined ? {} : { [ATTR.expiresAt]: request.expiresAt }),
+      ...(request.opening
+        ? {
+            [ATTR.openedAt]: request.opening.openedAt,
+            [ATTR.openReason]: request.opening.openReason,
+            [ATTR.openFailures]: request.opening.openFailures,
+            ...(request.opening.openCalls === undefined ? {} : { [ATTR.openCalls]: request.opening.openCalls }),
+          }
+        : {}),
+      ...(request.permit ? { [permitAttribute(request.permit.slot)]: lease(request.permit.expiresAt, request.permit.token) } : {}),
+    };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(item),
+          ConditionExpression: guard.condition,
+          ExpressionAttributeNames: guard.names,
+          ...(Object.keys(guard.values).length > 0 ? { ExpressionAttributeValues: marshall(guard.values) } : {}),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        { abortSignal: options.abortSignal },
+      );
+      return { applied: true, record: parseItem(circuit, item) };
+    } catch (error) {
+      if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
+      const old = (error as ConditionalCheckFailedException).Item;
+      return { applied: false, record: old ? parseItem(circuit, toNative(old)) : await this.read(circuit, options) };
+    }
   }
 
   async acquirePermit(circuit: string, request: AcquirePermitRequest, options: StoreRequestOptions): Promise<WriteOutcome> {
@@ -206,12 +264,18 @@ export class DynamoDBStateStore implements StateStore {
       );
       return { applied: true, record: parseItem(circuit, toNative(output.Attributes)) };
     } catch (error) {
+      if (isItemTooLarge(error)) throw new StoreItemTooLargeError(circuit, error);
       if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
       // The item as the failed condition saw it is the winner's state, as fresh as a consistent read would be.
       const item = (error as ConditionalCheckFailedException).Item;
       return { applied: false, record: item ? parseItem(circuit, toNative(item)) : await this.read(circuit, options) };
     }
   }
+}
+
+/** DynamoDB's answer to a write that would take the item past 400 KB. */
+function isItemTooLarge(error: unknown): boolean {
+  return (error as Error)?.name === 'ValidationException' && /item size/i.test((error as Error).message ?? '');
 }
 
 function newUpdate(): Update {

@@ -1,4 +1,4 @@
-/** Pins the exact DynamoDB requests: conditions on every transition, ADD for counts, no whole-item overwrite. */
+/** Pins the exact DynamoDB requests: conditions on every transition, ADD for counts, a whole-item write only for an item too large to update. */
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -73,6 +73,22 @@ describe('DynamoDBStateStore requests', () => {
     const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
     await store.recordCount('c', { increments: { f_100: 2, s_100: 5 }, staleCounters: ['f_0', 'f_100'], now: 150 }, { abortSignal: new AbortController().signal });
     expect(rendered(updates()[0]).update).toBe("SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 150 ADD f_100 2, s_100 5 REMOVE f_0");
+  });
+
+  test('a transition on an item too large to update is one conditional PutItem of the whole new item', async () => {
+    ddb.on(UpdateItemCommand).rejects(Object.assign(new Error('Item size to update has exceeded the maximum allowed size'), { name: 'ValidationException' }));
+    ddb.on(PutItemCommand).resolves({});
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
+    const result = await store.transition(
+      'c',
+      { from: { version: 3, state: 'CLOSED' }, to: 'OPEN', version: 4, openUntil: 500, backoffStep: 0, remove: ['f_0'], opening: { openedAt: 100, openReason: 'failureThreshold', openFailures: 5 }, now: 100 },
+      { abortSignal: new AbortController().signal },
+    );
+    expect(result).toMatchObject({ applied: true, record: { state: 'OPEN', version: 4, openUntil: 500 } });
+    const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+    expect(put.ConditionExpression).toBe('#n0 = :v0 AND #n1 = :v1');
+    expect(put.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    expect(put.Item).toEqual(marshall({ id: 'c', state: 'OPEN', version: 4, backoffStep: 0, trialSuccesses: 0, updatedAt: 100, openUntil: 500, openedAt: 100, openReason: 'failureThreshold', openFailures: 5 }));
   });
 
   test('a healthy call with a fresh cache makes no request; a healthy call never writes', async () => {
