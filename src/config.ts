@@ -1,7 +1,8 @@
 /**
  * The GetUser function's environment, parsed and validated once per container.
  * Every problem names the variable at fault. Breaker options are only checked for type here; their ranges are
- * the breaker's business (it validates them again when constructed, with its own error naming the option).
+ * the breaker's business (it validates them when constructed, with its own error naming the option), and the
+ * breaker table's name is the store's (DynamoDBStateStore checks it).
  */
 import { BREAKER_DEFAULTS } from './breaker';
 
@@ -17,8 +18,10 @@ export interface BreakerEnvOptions {
   backoffMultiplier?: number;
   halfOpenMaxCalls?: number;
   halfOpenSuccessThreshold?: number;
+  permitLeaseMarginMs?: number;
   stateCacheMs?: number;
   storeTimeoutMs?: number;
+  storeMaxAttempts?: number;
   onStoreError?: 'allow' | 'deny';
 }
 
@@ -27,8 +30,6 @@ export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 export interface GetUserConfig {
   usersTableName: string;
-  /** Informational only (the template passes it); never used to build requests. */
-  usersTableArn?: string;
   breakerTableName: string;
   /** Base URL of the user directory without a trailing slash, e.g. http://127.0.0.1:4010 */
   userDirectoryUrl: string;
@@ -55,8 +56,17 @@ export class ConfigError extends Error {
 export const DEFAULT_USERS_TABLE_TIMEOUT_MS = 500;
 /** The function's 6 s timeout minus a second for cold start, logging and the response. */
 export const REQUEST_BUDGET_MS = 5000;
-/** Breaker store requests on one request's path: the state read before the call and the outcome write after it. */
-const STORE_REQUESTS_PER_CALL = 2;
+/**
+ * Breaker store requests on one request's slowest path: a trial reads the state, races for a permit (up to three
+ * conditional writes), then records its success and closes the circuit. (A closed call's worst is five: read,
+ * count, repair, count again, open.)
+ */
+export const WORST_CASE_STORE_REQUESTS = 6;
+/**
+ * The service's defaults where the breaker's own would not fit the request budget: one attempt per store request
+ * (six requests x two attempts x 250 ms would take 3 s) and a 2 s call timeout.
+ */
+export const SERVICE_BREAKER_DEFAULTS = { timeoutMs: 2_000, storeMaxAttempts: 1 } as const;
 export const DEFAULT_BREAKER_NAME = 'user-directory';
 export const DEFAULT_SERVICE_NAME = 'simple-web-service';
 
@@ -64,12 +74,10 @@ type Env = Record<string, string | undefined>;
 
 /** Parses and validates the GetUser environment; throws a ConfigError naming the first variable at fault. */
 export function loadConfig(env: Env = process.env): GetUserConfig {
-  const usersTableArn = optionalString(env, 'TABLE_ARN');
   const dynamodbEndpoint = optionalHttpUrl(env, 'DYNAMODB_ENDPOINT');
   const config: GetUserConfig = {
     usersTableName: tableName(env, 'TABLE_NAME'),
-    ...(usersTableArn === undefined ? {} : { usersTableArn }),
-    breakerTableName: tableName(env, 'BREAKER_TABLE_NAME'),
+    breakerTableName: requiredString(env, 'BREAKER_TABLE_NAME'),
     userDirectoryUrl: requiredHttpUrl(env, 'USER_DIRECTORY_URL').replace(/\/+$/, ''),
     breaker: breakerOptions(env),
     usersTableTimeoutMs: optionalInteger(env, 'USERS_TABLE_TIMEOUT_MS', 1) ?? DEFAULT_USERS_TABLE_TIMEOUT_MS,
@@ -82,23 +90,24 @@ export function loadConfig(env: Env = process.env): GetUserConfig {
 }
 
 /**
- * The slowest request waits for the directory call, the breaker's store requests (each may be attempted
- * storeMaxAttempts times) and one Users table call (counted twice for margin). That must fit the function's timeout,
- * or Lambda kills a request that the code would still have answered.
+ * The slowest request waits for the directory call, the breaker's store requests on its slowest path (each may be
+ * attempted storeMaxAttempts times) and one Users table call (counted twice for margin). That must fit the
+ * function's timeout, or Lambda kills a request that the code would still have answered.
  */
 export function worstCaseRequestMs(config: Pick<GetUserConfig, 'breaker' | 'usersTableTimeoutMs'>): number {
   const callTimeoutMs = config.breaker.timeoutMs ?? BREAKER_DEFAULTS.timeoutMs;
   const storeTimeoutMs = config.breaker.storeTimeoutMs ?? BREAKER_DEFAULTS.storeTimeoutMs;
-  const storeAttempts = STORE_REQUESTS_PER_CALL * BREAKER_DEFAULTS.storeMaxAttempts;
+  const storeAttempts = WORST_CASE_STORE_REQUESTS * (config.breaker.storeMaxAttempts ?? BREAKER_DEFAULTS.storeMaxAttempts);
   return callTimeoutMs + storeTimeoutMs * storeAttempts + config.usersTableTimeoutMs * 2;
 }
 
 function checkTimeBudget(config: GetUserConfig): void {
   const worstCase = worstCaseRequestMs(config);
   if (worstCase > REQUEST_BUDGET_MS) {
+    const attempts = config.breaker.storeMaxAttempts ?? BREAKER_DEFAULTS.storeMaxAttempts;
     throw new ConfigError(
       'BREAKER_TIMEOUT_MS',
-      `+ ${STORE_REQUESTS_PER_CALL * BREAKER_DEFAULTS.storeMaxAttempts} x BREAKER_STORE_TIMEOUT_MS + 2 x USERS_TABLE_TIMEOUT_MS ` +
+      `+ ${WORST_CASE_STORE_REQUESTS} x BREAKER_STORE_MAX_ATTEMPTS (${attempts}) x BREAKER_STORE_TIMEOUT_MS + 2 x USERS_TABLE_TIMEOUT_MS ` +
         `is ${worstCase} ms, over the ${REQUEST_BUDGET_MS} ms a request may take (the function times out at 6 s); lower them`,
     );
   }
@@ -114,10 +123,12 @@ function breakerOptions(env: Env): BreakerEnvOptions {
     maxOpenMs: 'BREAKER_MAX_OPEN_MS',
     halfOpenMaxCalls: 'BREAKER_HALF_OPEN_MAX_CALLS',
     halfOpenSuccessThreshold: 'BREAKER_HALF_OPEN_SUCCESS_THRESHOLD',
+    permitLeaseMarginMs: 'BREAKER_PERMIT_LEASE_MARGIN_MS',
     stateCacheMs: 'BREAKER_STATE_CACHE_MS',
     storeTimeoutMs: 'BREAKER_STORE_TIMEOUT_MS',
+    storeMaxAttempts: 'BREAKER_STORE_MAX_ATTEMPTS',
   } as const;
-  const options: BreakerEnvOptions = { name: optionalString(env, 'BREAKER_NAME') ?? DEFAULT_BREAKER_NAME };
+  const options: BreakerEnvOptions = { name: optionalString(env, 'BREAKER_NAME') ?? DEFAULT_BREAKER_NAME, ...SERVICE_BREAKER_DEFAULTS };
   for (const [option, variable] of Object.entries(integers) as [keyof typeof integers, string][]) {
     const value = optionalInteger(env, variable, 0);
     if (value !== undefined) options[option] = value;

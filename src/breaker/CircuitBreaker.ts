@@ -1,35 +1,59 @@
 /**
  * Runs calls through a circuit whose state is shared by every instance using the same store and name.
- * Owns what is per instance: the cached state, call timeouts, the store budget and event delivery. What a state
- * allows and what each transition writes are decided in transitions.ts; the stores make each write atomic.
  *
- * @example
- * const breaker = new CircuitBreaker({ name: 'user-directory', store: new DynamoDBStateStore({ tableName }) });
- * const user = await breaker.execute((signal) => fetch(url, { signal }).then((r) => r.json()));
+ * This class only orchestrates I/O: it asks decisions.ts what a state allows and what an outcome does, sends the
+ * writes transitions.ts builds through its StoreClient (budget, cooldown), keeps what it learns in its StateCache,
+ * runs the call with runCall (timeout, caller cancellation) and reports through BreakerEvents.
  */
 import { randomUUID } from 'node:crypto';
-import { CallTimeoutError, CircuitOpenError, StateStoreError, StoreTimeoutError } from './errors';
-import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
-import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
-import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
-import type { StateStore, WriteOutcome } from './store/StateStore';
+import { BreakerEvents } from './BreakerEvents';
 import {
   admissionFor,
-  closeTransition,
-  halfOpenTransition,
-  itemExpiry,
-  openTransition,
-  overrideTransition,
-  repairTransition,
-  snapshotOf,
-  type CircuitSnapshot,
-} from './transitions';
+  afterCount,
+  afterTrialSuccess,
+  boundedRecord,
+  holds,
+  outcomeAction,
+  outcomeOf,
+  overrideRequest,
+  permitRequest,
+  staleCountersToRemove,
+  trialFailedTransition,
+  type AfterCount,
+  type Override,
+  type Settled,
+} from './decisions';
+import { CircuitOpenError, OverrideContentionError, StoreItemTooLargeError } from './errors';
+import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
+import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
+import type { CallDetails, CallOutcome } from './outcome';
+import { runCall, cancellationError } from './runCall';
+import { snapshotOf, type CircuitSnapshot } from './snapshot';
+import { StateCache } from './StateCache';
+import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
+import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
+import { StoreClient } from './StoreClient';
+import { itemExpiry, repairTransition } from './transitions';
 
-type CallOutcome = 'success' | 'failure' | 'ignored' | 'slow' | 'timeout';
+/** Options of one `execute` call. */
+export interface ExecuteOptions {
+  /**
+   * The caller's cancellation: when it aborts, `fn`'s signal is aborted and `execute` rejects at once with the
+   * signal's reason (when an Error) or a CallCancelledError. A cancelled call counts neither way and gives back the
+   * trial permit it held. Already aborted: `fn` is not called.
+   */
+  signal?: AbortSignal;
+  /**
+   * Told how the call went (outcome, the state it ran in, whether it opened the circuit) just before `execute`
+   * settles, whatever the outcome, rejections included. A throwing callback is ignored.
+   */
+  onSettled?: (details: CallDetails) => void;
+}
 
 /** What an admitted call holds until its outcome is recorded. */
 type Ticket =
-  | { kind: 'counted'; state: 'CLOSED' | 'DISABLED' }
+  /** admittedVersion: the period's version (undefined when the store could not be read: no period is known). */
+  | { kind: 'counted'; state: 'CLOSED' | 'DISABLED'; admittedVersion?: number | null }
   | { kind: 'trial'; permit: PermitLease; record: CircuitRecord };
 
 /** Only this many conditional writes per call when racing other instances for a permit; then the call is rejected. */
@@ -37,74 +61,112 @@ const MAX_ADMISSION_WRITES = 3;
 /** Overrides retry on contention this many times. */
 const MAX_OVERRIDE_ATTEMPTS = 5;
 
-/** Store errors after which a write was certainly not applied, so even a non-idempotent ADD may be retried. */
-const NOT_APPLIED_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException']);
-
+/**
+ * A circuit breaker whose state lives in a shared store, so every instance (every Lambda container) with the same
+ * `name` and store sees one circuit.
+ *
+ * @example
+ * const breaker = new CircuitBreaker({ name: 'user-directory', store: new DynamoDBStateStore({ tableName }) });
+ * const user = await breaker.execute((signal) => fetch(url, { signal }).then((r) => r.json()), {
+ *   signal: AbortSignal.timeout(context.getRemainingTimeInMillis() - 500),
+ *   onSettled: ({ outcome, state }) => logger.info('directory call', { outcome, state }),
+ * });
+ */
 export class CircuitBreaker {
+  /** The circuit's name (the state item's key). */
   readonly name: string;
   private readonly settings: BreakerSettings;
-  private readonly store: StateStore;
-  private readonly listeners = new Set<BreakerEventListener>();
-  /** The last state learned (read or returned by a write), when it was learned, and the sequence number it came in with. */
-  private cache?: { record: CircuitRecord; at: number; receivedSeq: number };
-  private seq = 0;
+  private readonly events = new BreakerEvents();
+  private readonly cache: StateCache;
+  private readonly store: StoreClient;
   private pendingRead?: Promise<CircuitRecord>;
-  /** After the store failed, calls do not wait on it again until then (epoch ms). */
-  private storeDownUntil = Number.NEGATIVE_INFINITY;
 
+  /** @throws BreakerConfigError naming the first invalid option. */
   constructor(options: CircuitBreakerOptions) {
     this.settings = resolveOptions(options);
     this.name = this.settings.name;
-    this.store = this.settings.store;
+    this.cache = new StateCache(this.settings.stateCacheMs);
+    this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event));
   }
 
-  /** Subscribe to events; returns the unsubscribe function. A throwing listener never breaks a call. */
+  /** Subscribe to events; returns the unsubscribe function. A listener never breaks, hangs or delays a call's result. */
   onEvent(listener: BreakerEventListener): () => void {
-    if (typeof listener !== 'function') throw new TypeError('onEvent() needs a function');
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   /**
    * Run `fn` through the circuit. Rejects with CircuitOpenError without calling `fn` when the circuit does not
-   * admit the call, with CallTimeoutError when `fn` runs past timeoutMs (its signal is aborted), else settles as `fn`.
+   * admit the call, with CallTimeoutError when `fn` runs past timeoutMs (its signal is aborted), with the caller's
+   * abort reason (or CallCancelledError) when `options.signal` aborts; else settles as `fn`.
    */
-  async execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, options: ExecuteOptions = {}): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError('execute() needs a function (signal: AbortSignal) => Promise');
-    const ticket = await this.admit();
-    const started = this.settings.now();
-    let value: T;
-    try {
-      value = await this.runWithTimeout(fn);
-    } catch (error) {
-      const outcome: CallOutcome = error instanceof TimedOut ? 'timeout' : this.counts(error) ? 'failure' : 'ignored';
-      await this.settle(ticket, outcome, started);
-      throw error instanceof TimedOut ? error.error : error;
+    const { signal, onSettled } = options ?? {};
+    if (signal !== undefined && typeof signal?.addEventListener !== 'function') throw new TypeError('execute(): options.signal must be an AbortSignal');
+    if (onSettled !== undefined && typeof onSettled !== 'function') throw new TypeError('execute(): options.onSettled must be a function');
+    const report = (details: Omit<CallDetails, 'circuit'>) => {
+      try {
+        onSettled?.({ circuit: this.name, ...details });
+      } catch {
+        // The caller's own reporting never changes the call's result.
+      }
+    };
+
+    if (signal?.aborted) {
+      report({ outcome: 'cancelled', durationMs: 0 });
+      throw cancellationError(this.name, signal);
     }
-    const slow = this.settings.now() - started > this.settings.slowCallMs;
-    await this.settle(ticket, slow ? 'slow' : 'success', started);
-    return value;
+    let ticket: Ticket;
+    try {
+      ticket = await this.admit();
+    } catch (error) {
+      if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as CircuitStateName, durationMs: 0 });
+      throw error;
+    }
+    const state = ticket.kind === 'trial' ? 'HALF_OPEN' : ticket.state;
+    const started = this.settings.now();
+    const result = await runCall(fn, this.name, this.settings.timeoutMs, signal);
+    const durationMs = this.settings.now() - started;
+    const settled: Settled =
+      result.kind === 'resolved'
+        ? { kind: 'resolved', durationMs }
+        : result.kind === 'threw'
+          ? { kind: 'threw', countsAsFailure: this.countsAsFailure(result.error) }
+          : { kind: result.kind };
+    const outcome = outcomeOf(settled, this.settings);
+    this.emit({ type: 'callCompleted', circuit: this.name, outcome, durationMs, state, at: this.settings.now() });
+
+    if (result.kind === 'cancelled') {
+      // Rejects at once; giving back a trial permit happens meanwhile (bounded by the store budget).
+      void this.record(ticket, outcome);
+      report({ outcome, state, durationMs });
+      throw result.error;
+    }
+    const openUntil = await this.record(ticket, outcome);
+    report({ outcome, state, durationMs, ...(openUntil === undefined ? {} : { openUntil }) });
+    if (result.kind === 'resolved') return result.value;
+    throw result.error;
   }
 
-  /** The shared state, read fresh from the store (never from the cache). Throws StateStoreError if the store fails. */
+  /** The shared state, read fresh from the store (never from the cache). @throws StateStoreError if the store fails. */
   async getState(): Promise<CircuitSnapshot> {
-    const record = await this.readFromStore(true);
-    return snapshotOf(record, this.settings.now(), this.settings.openingPolicy);
+    const now = this.settings.now();
+    return snapshotOf(boundedRecord(await this.readFresh(), now, this.settings), now, this.settings.openingPolicy);
   }
 
-  /** Reject every call, on every instance, until reset(). */
+  /** Reject every call, on every instance, until reset(). @throws StateStoreError, OverrideContentionError */
   forceOpen(): Promise<CircuitSnapshot> {
-    return this.override('FORCED_OPEN', 'forceOpen', (record, now) => overrideTransition(record, 'FORCED_OPEN', now, this.settings));
+    return this.override('forceOpen', 'FORCED_OPEN');
   }
 
-  /** Let every call through, on every instance, still counting failures, until reset(). */
+  /** Let every call through, on every instance, still counting failures, until reset(). @throws StateStoreError, OverrideContentionError */
   disable(): Promise<CircuitSnapshot> {
-    return this.override('DISABLED', 'disable', (record, now) => overrideTransition(record, 'DISABLED', now, this.settings));
+    return this.override('disable', 'DISABLED');
   }
 
-  /** Closed, counts cleared, backoff reset, on every instance. */
+  /** Closed, counts cleared, backoff reset, on every instance; works on any item, a malformed one too. @throws StateStoreError, OverrideContentionError */
   reset(): Promise<CircuitSnapshot> {
-    return this.override('CLOSED', 'reset', (record, now) => closeTransition(record, now, this.settings));
+    return this.override('reset', 'CLOSED');
   }
 
   // ---- admission ------------------------------------------------------------------------------------------------
@@ -118,57 +180,46 @@ export class CircuitBreaker {
     }
     for (let write = 0; write < MAX_ADMISSION_WRITES; write++) {
       const now = this.settings.now();
-      const decision = admissionFor(record, now, this.settings);
-      if (decision.kind === 'pass') return { kind: 'counted', state: decision.state };
-      if (decision.kind === 'reject') throw this.rejection(decision.state, decision.retryAfterMs);
+      record = boundedRecord(record, now, this.settings);
+      const admission = admissionFor(record, now, this.settings);
+      if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
+      if (admission.kind === 'reject') throw this.rejection(admission.state, admission.retryAfterMs);
 
-      const permit: PermitLease = {
-        slot: decision.kind === 'probe' ? 0 : decision.slot,
-        token: randomUUID(),
-        expiresAt: now + this.settings.timeoutMs + this.settings.permitLeaseMarginMs,
-      };
+      const take = permitRequest(record, admission, now, this.settings, randomUUID());
       let outcome: WriteOutcome;
       try {
         outcome =
-          decision.kind === 'probe'
-            ? await this.storeCall('transition', 'always', (abortSignal) =>
-                this.store.transition(this.name, halfOpenTransition(record, now, this.settings, permit), { abortSignal }),
-              )
-            : await this.storeCall('acquirePermit', 'always', (abortSignal) =>
-                this.store.acquirePermit(this.name, { version: record.version as number, permit, now }, { abortSignal }),
-              );
+          take.kind === 'transition'
+            ? await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, take.request, { abortSignal }))
+            : await this.store.call('acquirePermit', 'always', (abortSignal) => this.settings.store.acquirePermit(this.name, take.request, { abortSignal }));
       } catch {
         return this.onStoreUnavailable();
       }
       const seen = record;
       record = outcome.record;
       // A retried write may have been applied by its timed-out first attempt: holding our token is what counts.
-      if (outcome.applied || holds(outcome.record, permit)) {
-        if (decision.kind === 'probe') this.stateChange(seen.state, 'HALF_OPEN', 'openPeriodElapsed');
-        return { kind: 'trial', permit, record: outcome.record };
+      if (outcome.applied || holds(outcome.record, take.permit)) {
+        if (take.kind === 'transition') this.stateChange(seen.state, 'HALF_OPEN', 'openPeriodElapsed');
+        return { kind: 'trial', permit: take.permit, record: outcome.record };
       }
     }
     // Lost every race for a permit: as if open.
     throw this.rejection('HALF_OPEN', 0);
   }
 
-  /** The cached state if it may be trusted now, else a strongly consistent read (one per instance at a time). */
-  private async currentRecord(): Promise<CircuitRecord> {
-    const cached = this.cache;
-    if (cached) {
-      // OPEN is trusted until its open period ends; after that the conditional probe write itself checks it.
-      if (cached.record.state === 'OPEN') return cached.record;
-      if (this.settings.now() - cached.at < this.settings.stateCacheMs) return cached.record;
-    }
-    return this.readFromStore(false);
+  /** The cached state if it may be trusted now, else a read (one per instance at a time). */
+  private currentRecord(): Promise<CircuitRecord> {
+    const cached = this.cache.current(this.settings.now());
+    if (cached) return Promise.resolve(cached);
+    this.pendingRead ??= this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal })).finally(() => {
+      this.pendingRead = undefined;
+    });
+    return this.pendingRead;
   }
 
-  private readFromStore(fresh: boolean): Promise<CircuitRecord> {
-    if (fresh) return this.storeCall('read', 'always', (abortSignal) => this.store.read(this.name, { abortSignal }), true);
-    this.pendingRead ??= this.storeCall('read', 'always', (abortSignal) => this.store.read(this.name, { abortSignal })).finally(() => {
-        this.pendingRead = undefined;
-      });
-    return this.pendingRead;
+  /** A strongly consistent read for operators and getState(), even during the store cooldown. */
+  private readFresh(): Promise<CircuitRecord> {
+    return this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: true }), true);
   }
 
   /** The store could not answer (already reported as a storeError event): apply onStoreError. */
@@ -176,243 +227,157 @@ export class CircuitBreaker {
     if (this.settings.onStoreError === 'deny') {
       throw this.rejection('STORE_UNAVAILABLE', Math.max(this.settings.stateCacheMs, this.settings.storeTimeoutMs));
     }
+    // Let through as closed; no period is known, so its outcome is counted without a version condition.
     return { kind: 'counted', state: 'CLOSED' };
   }
 
-  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE', retryAfterMs: number): CircuitOpenError {
+  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE', retryAfterMs: number | null): CircuitOpenError {
     this.emit({ type: 'rejected', circuit: this.name, state, retryAfterMs, at: this.settings.now() });
     return new CircuitOpenError(this.name, retryAfterMs, state);
   }
 
-  // ---- the call -------------------------------------------------------------------------------------------------
-
-  /** Abort `fn`'s signal and reject at timeoutMs, even if `fn` ignores the signal. */
-  private runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const error = new CallTimeoutError(this.name, this.settings.timeoutMs);
-        controller.abort(error);
-        reject(new TimedOut(error));
-      }, this.settings.timeoutMs);
-      let running: Promise<T>;
-      try {
-        running = Promise.resolve(fn(controller.signal));
-      } catch (error) {
-        running = Promise.reject(error);
-      }
-      running.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  private counts(error: unknown): boolean {
+  /** Whether `isFailure` counts this error; a broken isFailure must not hide failures. */
+  private countsAsFailure(error: unknown): boolean {
     try {
       return this.settings.isFailure(error) !== false;
     } catch {
-      return true; // a broken isFailure must not hide failures
+      return true;
     }
   }
 
   // ---- outcomes -------------------------------------------------------------------------------------------------
 
-  private async settle(ticket: Ticket, outcome: CallOutcome, started: number): Promise<void> {
-    const now = this.settings.now();
-    const state: CircuitStateName = ticket.kind === 'trial' ? 'HALF_OPEN' : ticket.state;
-    this.emit({ type: 'callCompleted', circuit: this.name, outcome, durationMs: now - started, state, at: now });
-    const failed = outcome === 'failure' || outcome === 'slow' || outcome === 'timeout';
+  /** Record an admitted call's outcome; resolves to openUntil when it opened the circuit. Never rejects. */
+  private async record(ticket: Ticket, outcome: CallOutcome): Promise<number | undefined> {
+    const action = outcomeAction(ticket.kind, outcome);
     try {
-      if (ticket.kind === 'counted') {
-        if (outcome !== 'ignored') await this.count(failed ? 'failure' : 'success');
-      } else if (failed) {
-        await this.trialFailed(ticket.permit, ticket.record);
-      } else if (outcome === 'success') {
-        await this.trialSucceeded(ticket.permit, ticket.record);
-      } else {
-        await this.storeCall('releasePermit', 'always', (abortSignal) =>
-          this.store.releasePermit(this.name, permitRef(ticket.permit, ticket.record), { abortSignal }),
-        );
+      switch (action.kind) {
+        case 'none':
+          return undefined;
+        case 'count':
+          return await this.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
+        case 'trialSucceeded':
+          await this.trialSucceeded(ticket as Ticket & { kind: 'trial' });
+          return undefined;
+        case 'trialFailed': {
+          const trial = ticket as Ticket & { kind: 'trial' };
+          const request = trialFailedTransition(trial.record, trial.permit, this.settings.now(), this.settings);
+          return (await this.transition(trial.record, request, 'trialFailed')).applied ? request.openUntil : undefined;
+        }
+        case 'releasePermit': {
+          const trial = ticket as Ticket & { kind: 'trial' };
+          await this.store.call('releasePermit', 'always', (abortSignal) =>
+            this.settings.store.releasePermit(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
+          );
+          return undefined;
+        }
       }
-    } catch {
-      // Already reported as a storeError event; the caller gets the call's own result.
+    } catch (error) {
+      // Already reported as a storeError event; the caller gets the call's own result. An item too large to write
+      // would refuse every later count too: rewrite it as a closed item, then count this outcome in it.
+      if (!(error instanceof StoreItemTooLargeError)) return undefined;
+      try {
+        const version = await this.repairTooLarge();
+        // At most once: a count that fails again is reported like any store error.
+        return action.kind === 'count' ? await this.count(action.counted, outcome, version) : undefined;
+      } catch {
+        return undefined;
+      }
     }
   }
 
-  /** A closed or disabled call's outcome: one ADD (none when the policy does not store it), then maybe open. */
-  private async count(outcome: 'success' | 'failure'): Promise<void> {
-    const policy = this.settings.openingPolicy;
+  /** The item is too large for the store to update: the store rewrites it whole as a closed item (reported). */
+  private async repairTooLarge(): Promise<number | null> {
+    const record = await this.readFresh();
+    const problems = ['the item is too large to write'];
+    const result = await this.repair(repairTransition({ ...record, problems: [...record.problems, ...problems] }, this.settings.now(), this.settings), problems);
+    if (!result.applied) throw new StoreItemTooLargeError(this.name, new Error('repair lost a race'));
+    return result.record.version;
+  }
+
+  /** A closed or disabled call's outcome: one ADD (none when the policy does not store it), then what it leads to. */
+  private async count(counted: 'success' | 'failure', outcome: CallOutcome, admittedVersion: number | null | undefined): Promise<number | undefined> {
     const now = this.settings.now();
-    const counter = policy.counterFor(outcome, now);
-    if (counter === undefined) return; // healthy calls write nothing
-    const recordCount = () => {
-      const known = this.cache?.record ?? emptyRecord(this.name);
-      const staleCounters = policy.staleCounters(known.counters, now).filter((name) => name !== counter);
+    const counter = this.settings.openingPolicy.counterFor(counted, now);
+    if (counter === undefined) return undefined; // healthy calls write nothing
+    const increments = { [counter]: 1 };
+    const write = (admitted: number | null | undefined) => {
+      const known = this.cache.latest() ?? emptyRecord(this.name);
+      const staleCounters = staleCountersToRemove(known, increments, now, this.settings);
       // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
       const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, this.settings);
-      return this.storeCall('recordCount', 'ifNotApplied', (abortSignal) =>
-        this.store.recordCount(this.name, { counter, staleCounters, now, ...expiry }, { abortSignal }),
-      );
+      const request = { increments, staleCounters, now, ...expiry, ...(admitted === undefined ? {} : { admittedVersion: admitted }) };
+      return this.store.call('recordCount', 'ifNotApplied', (abortSignal) => this.settings.store.recordCount(this.name, request, { abortSignal }));
     };
-    let result = await recordCount();
-    let record = result.record;
-    if (record.problems.length > 0) {
-      record = await this.repair(record);
-      if (!result.applied) {
-        result = await recordCount();
-        record = result.record;
-      }
+
+    let result = await write(admittedVersion);
+    let next: AfterCount = afterCount(result, now, this.settings);
+    if (next.kind === 'repair') {
+      const repaired = await this.repair(next.request, next.problems);
+      // A repair is not a new period: the count goes into the repaired item (at most one repair per count).
+      if (next.countAgain) result = await write(repaired.record.version);
+      else result = { applied: true, record: repaired.record };
+      next = afterCount(result, now, this.settings);
     }
-    if (result.applied && record.state === 'CLOSED' && record.problems.length === 0 && policy.shouldOpen(record.counters, now)) {
-      await this.transition(record, openTransition(record, now, this.settings), 'failureThreshold');
-    }
-    if (result.applied && record.state === 'DISABLED' && record.expiresAt !== undefined) {
-      // Race: an operator disabled the circuit after this instance last read it, so the count just set an expiry on
-      // an item that must last until reset. Rewriting the override (conditional on this version) removes it.
-      await this.storeCall('transition', 'always', (abortSignal) =>
-        this.store.transition(this.name, overrideTransition(record, 'DISABLED', now, this.settings), { abortSignal }),
-      );
+    switch (next.kind) {
+      case 'open':
+        return (await this.transition(result.record, next.request, 'failureThreshold')).applied ? next.request.openUntil : undefined;
+      case 'restoreOverride':
+        await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, next.request, { abortSignal }));
+        return undefined;
+      case 'discarded':
+        this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome, reason: 'periodEnded', at: this.settings.now() });
+        return undefined;
+      default:
+        return undefined;
     }
   }
 
-  private async trialSucceeded(permit: PermitLease, trialRecord: CircuitRecord): Promise<void> {
-    const result = await this.storeCall('recordTrialSuccess', 'always', (abortSignal) =>
-      this.store.recordTrialSuccess(this.name, permitRef(permit, trialRecord), { abortSignal }),
+  private async trialSucceeded(trial: { permit: PermitLease; record: CircuitRecord }): Promise<void> {
+    const result = await this.store.call('recordTrialSuccess', 'always', (abortSignal) =>
+      this.settings.store.recordTrialSuccess(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
     );
-    const record = result.record;
-    if (result.applied && record.state === 'HALF_OPEN' && record.trialSuccesses >= this.settings.halfOpenSuccessThreshold) {
-      await this.transition(record, closeTransition(record, this.settings.now(), this.settings), 'trialSucceeded');
-    }
+    const next = afterTrialSuccess(result, this.settings.now(), this.settings);
+    if (next.kind === 'close') await this.transition(result.record, next.request, 'trialSucceeded');
   }
 
-  private async trialFailed(permit: PermitLease, trialRecord: CircuitRecord): Promise<void> {
-    // Guarded by the half-open version the trial ran in and by still holding its permit: a late failure never
-    // reopens a circuit that moved on, nor one whose permit was re-leased after this holder froze.
-    const request = { ...openTransition(trialRecord, this.settings.now(), this.settings), heldPermit: { slot: permit.slot, token: permit.token } };
-    await this.transition(trialRecord, request, 'trialFailed');
+  private async repair(request: TransitionRequest, problems: string[]): Promise<WriteOutcome> {
+    const result = await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, request, { abortSignal }));
+    if (result.applied) this.emit({ type: 'itemRepaired', circuit: this.name, problems, at: this.settings.now() });
+    return result;
   }
 
-  private async repair(record: CircuitRecord): Promise<CircuitRecord> {
-    const result = await this.storeCall('transition', 'always', (abortSignal) =>
-      this.store.transition(this.name, repairTransition(record, this.settings.now(), this.settings), { abortSignal }),
-    );
-    if (result.applied) this.emit({ type: 'itemRepaired', circuit: this.name, problems: record.problems, at: this.settings.now() });
-    return result.record;
-  }
-
-  private async transition(from: CircuitRecord, request: ReturnType<typeof openTransition>, reason: string): Promise<WriteOutcome> {
-    const result = await this.storeCall('transition', 'always', (abortSignal) => this.store.transition(this.name, request, { abortSignal }));
+  private async transition(from: CircuitRecord, request: TransitionRequest, reason: string): Promise<WriteOutcome> {
+    const result = await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, request, { abortSignal }));
     if (result.applied) this.stateChange(from.state, request.to, reason, request.openUntil);
     return result;
   }
 
-  private async override(
-    to: CircuitStateName,
-    reason: string,
-    build: (record: CircuitRecord, now: number) => ReturnType<typeof openTransition>,
-  ): Promise<CircuitSnapshot> {
+  private async override(override: Override, to: CircuitStateName): Promise<CircuitSnapshot> {
     for (let attempt = 0; attempt < MAX_OVERRIDE_ATTEMPTS; attempt++) {
-      const record = await this.readFromStore(true);
-      const request = build(record, this.settings.now());
-      const result = await this.storeCall('transition', 'always', (abortSignal) => this.store.transition(this.name, request, { abortSignal }), true);
+      const record = await this.readFresh();
+      const request = overrideRequest(override, record, this.settings.now(), this.settings);
+      const result = await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, request, { abortSignal }), true);
       if (result.applied) {
-        if (record.state !== to) this.stateChange(record.state, to, reason);
+        if (record.problems.length > 0) this.emit({ type: 'itemRepaired', circuit: this.name, problems: record.problems, at: this.settings.now() });
+        if (record.state !== to) this.stateChange(record.state, to, override);
         return snapshotOf(result.record, this.settings.now(), this.settings.openingPolicy);
       }
     }
-    throw new StateStoreError(this.name, 'transition', new Error(`${reason}: the state kept changing under ${MAX_OVERRIDE_ATTEMPTS} attempts`));
+    throw new OverrideContentionError(this.name, override, MAX_OVERRIDE_ATTEMPTS);
   }
 
-  // ---- cache, store budget, events ------------------------------------------------------------------------------
-
-  /**
-   * Cache what the store just said, unless it is older than what is cached: responses to concurrent requests can
-   * arrive out of order, and a late CLOSED must not overwrite the OPEN that replaced it (versions only grow). A
-   * response to a request sent after the cached one arrived is newer whatever its version (e.g. a deleted item).
-   */
-  private learn(record: CircuitRecord, issuedSeq: number): void {
-    const cached = this.cache;
-    const receivedSeq = ++this.seq;
-    if (cached && (record.version ?? -1) < (cached.record.version ?? -1) && issuedSeq < cached.receivedSeq) return;
-    this.cache = { record, at: this.settings.now(), receivedSeq };
-  }
-
-  /**
-   * One store request within its budget: each attempt gets storeTimeoutMs (its AbortSignal fires, and the caller
-   * stops waiting even if the store ignores it), at most storeMaxAttempts attempts. 'ifNotApplied' requests (a
-   * non-idempotent ADD) are retried only after errors that prove nothing was written: counted twice is as wrong as lost.
-   */
-  private async storeCall<T extends CircuitRecord | WriteOutcome>(
-    operation: string,
-    retry: 'always' | 'ifNotApplied',
-    request: (signal: AbortSignal) => Promise<T>,
-    ignoreCooldown = false,
-  ): Promise<T> {
-    if (!ignoreCooldown && this.settings.now() < this.storeDownUntil) {
-      throw new StateStoreError(this.name, operation, new Error('store unavailable moments ago; not asked again yet'));
-    }
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.settings.storeMaxAttempts; attempt++) {
-      const controller = new AbortController();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new StoreTimeoutError(this.settings.storeTimeoutMs);
-          controller.abort(error);
-          reject(error);
-        }, this.settings.storeTimeoutMs);
-      });
-      const issuedSeq = ++this.seq;
-      try {
-        const result = await Promise.race([request(controller.signal), timeout]);
-        this.learn('applied' in result ? result.record : result, issuedSeq);
-        return result;
-      } catch (error) {
-        lastError = error;
-        if (retry === 'ifNotApplied' && !NOT_APPLIED_ERRORS.has((error as Error)?.name)) break;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    const failure = new StateStoreError(this.name, operation, lastError);
-    this.storeDownUntil = this.settings.now() + this.settings.stateCacheMs;
-    this.emit({ type: 'storeError', circuit: this.name, operation, error: failure, policy: this.settings.onStoreError, at: this.settings.now() });
-    throw failure;
-  }
+  // ---- events ---------------------------------------------------------------------------------------------------
 
   private stateChange(from: CircuitStateName, to: CircuitStateName, reason: string, openUntil?: number): void {
     this.emit({ type: 'stateChange', circuit: this.name, from, to, reason, at: this.settings.now(), ...(openUntil !== undefined ? { openUntil } : {}) });
   }
 
   private emit(event: BreakerEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        const returned: unknown = listener(event);
-        // An async listener's rejection must not surface as an unhandled rejection either.
-        if (returned instanceof Promise) returned.catch(() => undefined);
-      } catch {
-        // A listener is observability; it never breaks a call.
-      }
-    }
+    this.events.emit(event);
   }
 }
 
-/** Marks the breaker's own timeout apart from any error `fn` throws (fn might throw a CallTimeoutError of its own). */
-class TimedOut {
-  constructor(readonly error: CallTimeoutError) {}
-}
-
-function holds(record: CircuitRecord, permit: PermitLease): boolean {
-  return record.state === 'HALF_OPEN' && record.permits.some((held) => held.slot === permit.slot && held.token === permit.token);
-}
-
-function permitRef(permit: PermitLease, record: CircuitRecord): { version: number; slot: number; token: string } {
+function permitRef(permit: PermitLease, record: CircuitRecord): PermitRef {
   return { version: record.version as number, slot: permit.slot, token: permit.token };
 }

@@ -1,4 +1,3 @@
-import { BreakerConfigError } from './errors';
 import { COUNTER_NAME, type CountedOutcome, type OpeningPolicy } from './OpeningPolicy';
 
 /**
@@ -13,14 +12,13 @@ import { COUNTER_NAME, type CountedOutcome, type OpeningPolicy } from './Opening
 export class FailureCountPolicy implements OpeningPolicy {
   readonly bucketMs: number;
 
+  /** The arguments are the breaker's validated options (see options.ts, which checks them once, naming each). */
   constructor(
     readonly failureThreshold: number,
     readonly windowMs: number,
     readonly buckets = 10,
   ) {
-    if (!Number.isInteger(buckets) || buckets < 1) throw new BreakerConfigError('windowBuckets', `must be an integer >= 1, got ${buckets}`);
-    if (windowMs < buckets) throw new BreakerConfigError('windowMs', `must be at least windowBuckets (${buckets}), got ${windowMs}`);
-    this.bucketMs = Math.floor(windowMs / buckets);
+    this.bucketMs = Math.max(1, Math.floor(windowMs / Math.max(1, buckets)));
   }
 
   counterFor(outcome: CountedOutcome, now: number): string | undefined {

@@ -4,55 +4,70 @@ import { FailureCountPolicy } from './FailureCountPolicy';
 import type { OpeningPolicy } from './OpeningPolicy';
 import type { StateStore } from './store/StateStore';
 
+/**
+ * Options of a CircuitBreaker. Every option is validated at construction: a bad value throws a BreakerConfigError
+ * naming the option. Times are milliseconds.
+ */
 export interface CircuitBreakerOptions {
-  /** The circuit's name: the state item's `id`. Instances with the same name and store share one breaker. */
+  /**
+   * The circuit's name: the state item's key. Instances with the same name and store share one breaker.
+   * Constraints: a non-empty string of at most 1,024 bytes in UTF-8 (DynamoDB keys are at most 2,048 bytes).
+   */
   name: string;
   /** Where the shared state lives: a DynamoDBStateStore, or a MemoryStateStore for one process. */
   store: StateStore;
-  /** Failures (all instances together) within `windowMs` that open a closed circuit. Default 5. */
+  /** Failures (all instances together) within `windowMs` that open a closed circuit. Integer 1-1,000,000. @default 5 */
   failureThreshold?: number;
-  /** The rolling window failures are counted in, ms. Default 60000. */
+  /** The rolling window failures are counted in, ms. Integer 1 ms-24 h, at least windowBuckets. @default 60000 */
   windowMs?: number;
-  /** Buckets the window rolls in (its granularity). Default 10. */
+  /** Buckets the window rolls in (its granularity). Integer 1-100 (each is an item attribute every clearing write removes). @default 10 */
   windowBuckets?: number;
-  /** A call still running after this is aborted, fails with CallTimeoutError and counts as a failure. Default 3000. */
+  /** A call still running after this is aborted, fails with CallTimeoutError and counts as a failure, ms. Integer 1 ms-24 h. @default 3000 */
   timeoutMs?: number;
-  /** A call that succeeds but took longer than this returns its result and counts as a failure. Default 2000. */
+  /**
+   * A call that succeeds but took longer than this returns its result and counts as a failure, ms. At most timeoutMs.
+   * @default the smaller of 2000 and timeoutMs
+   */
   slowCallMs?: number;
-  /** The first open period, ms. Default 10000. */
+  /** The first open period, ms. Integer 1 ms-24 h. @default the smaller of 10000 and maxOpenMs */
   openMs?: number;
-  /** The longest open period backoff may reach, ms. Default 300000. */
+  /** The longest open period backoff may reach, ms; also bounds any open period read from the item. At least openMs. @default the larger of 300000 and openMs */
   maxOpenMs?: number;
-  /** Each reopen straight from half-open multiplies the open period by this (>= 1). Default 2. */
+  /** Each reopen straight from half-open multiplies the open period by this. Number 1-100. @default 2 */
   backoffMultiplier?: number;
-  /** Open periods are shortened by a random fraction up to this (0 <= x < 1), so a fleet does not probe in lockstep. Default 0.2. */
+  /** Open periods are shortened by a random fraction up to this, so a fleet does not probe in lockstep. Number 0-0.99. @default 0.2 */
   jitterRatio?: number;
-  /** Trial calls in flight at once, across all instances, while half-open. Default 2. */
+  /** Trial calls in flight at once, across all instances, while half-open. Integer 1-50. @default 2 */
   halfOpenMaxCalls?: number;
-  /** Successful trials that close the circuit (may exceed halfOpenMaxCalls: trials run one after another). Default 2. */
+  /** Successful trials that close the circuit (may exceed halfOpenMaxCalls: trials run one after another). Integer 1-1000. @default 2 */
   halfOpenSuccessThreshold?: number;
-  /** A trial permit's lease is timeoutMs plus this, to cover the writes after the call. Default 1000. */
+  /**
+   * A trial permit's lease is timeoutMs plus this, ms, to cover the writes after the call and the clock skew between
+   * instances: two trials can overlap in one slot only if clocks differ by more than this. Also the skew allowed when
+   * bounding times read from the item. Integer 0 ms-24 h. @default 1000
+   */
   permitLeaseMarginMs?: number;
-  /** How long an instance trusts the closed/half-open/forced-open/disabled state it last read, ms (0 = always read). Default 1000. */
+  /** How long an instance trusts the closed/half-open/forced-open/disabled state it last read, ms (0 = always read). Integer 0 ms-24 h. @default 1000 */
   stateCacheMs?: number;
-  /** Budget of one store request attempt, ms. Default 250. */
+  /** Budget of one store request attempt, ms. Integer 1-60000. @default 250 */
   storeTimeoutMs?: number;
-  /** Attempts per store request (a timed-out failure count is never retried: it may have been applied). Default 2. */
+  /** Attempts per store request (a timed-out failure count is never retried: it may have been applied). Integer 1-10. @default 2 */
   storeMaxAttempts?: number;
-  /** When the store cannot answer before a call: 'allow' lets the call through, 'deny' rejects it. Default 'allow'. */
+  /** When the store cannot answer before a call: 'allow' lets the call through, 'deny' rejects it (CircuitOpenError, state STORE_UNAVAILABLE). @default 'allow' */
   onStoreError?: 'allow' | 'deny';
-  /** Whether a thrown error counts as a failure (e.g. return false for a 404). Default: every error counts. */
+  /** Whether a thrown error counts as a failure (e.g. return false for a 404). A throwing isFailure counts the error. @default every error counts */
   isFailure?: (error: unknown) => boolean;
-  /** The clock, epoch ms. Default Date.now. */
+  /** The clock, epoch ms. @default Date.now */
   now?: () => number;
-  /** Random numbers in [0, 1) for jitter and permit tokens. Default Math.random. */
+  /** Random numbers in [0, 1) for jitter. A value out of range is clamped; NaN, a non-number or a throw means no jitter. @default Math.random */
   random?: () => number;
-  /** When a closed circuit opens. Default: a FailureCountPolicy(failureThreshold, windowMs, windowBuckets). */
+  /** When a closed circuit opens. @default a FailureCountPolicy(failureThreshold, windowMs, windowBuckets) */
   openingPolicy?: OpeningPolicy;
   /**
    * How long after its last write the state item may be deleted by the table's TTL (the `expiresAt` attribute), ms;
    * 0 = never. An item written that long ago holds nothing live (no open period, lease or count in the window), so
-   * deleting it is the same as keeping it. Items an operator forced open or disabled never expire. Default 7 days.
+   * deleting it is the same as keeping it. Items an operator forced open or disabled never expire. 0, or at least
+   * 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + stateCacheMs. @default 7 days
    */
   itemTtlMs?: number;
 }
@@ -84,23 +99,40 @@ const KNOWN = new Set<string>([...Object.keys(DEFAULTS), 'name', 'store', 'isFai
 /** Upper bounds that catch unit mistakes (seconds for ms) and keep the item small. */
 const MAX_MS = 24 * 60 * 60 * 1000;
 const MAX_SLOTS = 50;
-const MAX_STORE_TIMEOUT_MS = 10_000;
+const MAX_STORE_TIMEOUT_MS = 60_000;
+/** Each bucket is an attribute a clearing write removes: bounded so every write stays far below DynamoDB's 4 KB expressions. */
+const MAX_WINDOW_BUCKETS = 100;
+/** DynamoDB partition keys are at most 2,048 bytes; half of that leaves room for a store's own prefix. */
+const MAX_NAME_BYTES = 1024;
 /** TTL deletion runs up to days late and ignores seconds; below an hour the setting would be a misunderstanding. */
 const MIN_ITEM_TTL_MS = 60 * 60 * 1000;
 
 export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings {
   if (typeof options !== 'object' || options === null) throw new BreakerConfigError('options', 'must be an object');
   for (const key of Object.keys(options)) if (!KNOWN.has(key)) throw new BreakerConfigError(key, 'is not a known option');
-  const o = { ...DEFAULTS, ...stripUndefined(options) } as BreakerSettings & { openingPolicy?: OpeningPolicy };
+  const given = stripUndefined(options);
+  // Defaults that depend on another option are derived from it, so a default never conflicts with a value the user
+  // set: only values the user set can be at fault.
+  const timeoutMs = given.timeoutMs ?? DEFAULTS.timeoutMs;
+  const maxOpenMs = given.maxOpenMs;
+  const openMs = given.openMs;
+  const derived = {
+    slowCallMs: typeof timeoutMs === 'number' ? Math.min(DEFAULTS.slowCallMs, timeoutMs) : DEFAULTS.slowCallMs,
+    openMs: typeof maxOpenMs === 'number' ? Math.min(DEFAULTS.openMs, maxOpenMs) : DEFAULTS.openMs,
+    maxOpenMs: typeof openMs === 'number' ? Math.max(DEFAULTS.maxOpenMs, openMs) : DEFAULTS.maxOpenMs,
+  };
+  const o = { ...DEFAULTS, ...derived, ...given } as BreakerSettings & { openingPolicy?: OpeningPolicy };
 
-  if (typeof o.name !== 'string' || o.name.length === 0 || o.name.length > 1024) throw new BreakerConfigError('name', 'must be a non-empty string of at most 1024 characters');
+  if (typeof o.name !== 'string' || o.name.length === 0 || utf8Bytes(o.name) > MAX_NAME_BYTES) {
+    throw new BreakerConfigError('name', `must be a non-empty string of at most ${MAX_NAME_BYTES} bytes in UTF-8, got ${typeof o.name === 'string' ? `${utf8Bytes(o.name)} bytes` : typeof o.name}`);
+  }
   const store = o.store as unknown as Record<string, unknown>;
   for (const method of ['read', 'recordCount', 'transition', 'acquirePermit', 'releasePermit', 'recordTrialSuccess']) {
     if (typeof store?.[method] !== 'function') throw new BreakerConfigError('store', `must be a StateStore (missing ${method}())`);
   }
   integer(o, 'failureThreshold', 1, 1_000_000);
   integer(o, 'windowMs', 1, MAX_MS);
-  integer(o, 'windowBuckets', 1, 1_000);
+  integer(o, 'windowBuckets', 1, MAX_WINDOW_BUCKETS);
   if (o.windowMs < o.windowBuckets) throw new BreakerConfigError('windowMs', `must be at least windowBuckets (${o.windowBuckets}), got ${o.windowMs}`);
   integer(o, 'timeoutMs', 1, MAX_MS);
   integer(o, 'slowCallMs', 1, MAX_MS);
@@ -139,6 +171,10 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
     random: o.random ?? Math.random,
     openingPolicy: policy,
   };
+}
+
+function utf8Bytes(text: string): number {
+  return new TextEncoder().encode(text).length;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

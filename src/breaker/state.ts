@@ -10,6 +10,10 @@
  *   trialSuccesses  N  successful trials in the current half-open period
  *   p_<slot>        M  a half-open trial permit lease { exp: N epoch ms, tok: S holder token }, slot 0..halfOpenMaxCalls-1
  *   f_<bucketStart> N  failures in one bucket of the rolling window (see FailureCountPolicy)
+ *   openedAt        N  epoch ms the circuit last opened (OPEN, HALF_OPEN, FORCED_OPEN after an opening; for operators)
+ *   openReason      S  why it opened: failureThreshold | failureRate | trialFailed
+ *   openFailures    N  failures in the window that opened it
+ *   openCalls       N  calls in that window (rate policy only)
  *   updatedAt       N  epoch ms of the last write (informational)
  *   expiresAt       N  epoch SECONDS after which the table's TTL may delete the item (see itemTtlMs); absent on
  *                     FORCED_OPEN and DISABLED items, which last until an operator resets them
@@ -31,6 +35,10 @@ export const ATTR = {
   trialSuccesses: 'trialSuccesses',
   updatedAt: 'updatedAt',
   expiresAt: 'expiresAt',
+  openedAt: 'openedAt',
+  openReason: 'openReason',
+  openFailures: 'openFailures',
+  openCalls: 'openCalls',
   permitExpiry: 'exp',
   permitToken: 'tok',
 } as const;
@@ -53,6 +61,11 @@ export interface CircuitRecord {
   state: CircuitStateName;
   /** null when the item has no valid version (missing item, or malformed): guards then match exactly that. */
   version: number | null;
+  /**
+   * A numeric version that is not a valid one (1.5, -3, 1e300): what a repair's guard must match exactly, since
+   * "no valid version" cannot be said in a DynamoDB condition about a number.
+   */
+  invalidNumericVersion?: number;
   openUntil?: number;
   /** The TTL attribute, epoch seconds, when present and a number (DynamoDB's TTL ignores anything else). */
   expiresAt?: number;
@@ -62,13 +75,14 @@ export interface CircuitRecord {
   counters: Record<string, number>;
   /** Every p_* / f_* / s_* attribute present, valid or not: what a clearing write removes. */
   slotAndCounterNames: string[];
-  exists: boolean;
+  /** What the last opening recorded (informational: a bad value is left out, never a problem). */
+  opening?: { openedAt?: number; openReason?: string; openFailures?: number; openCalls?: number };
   /** Why the item was treated as closed; empty for a well-formed item. */
   problems: string[];
 }
 
 export function emptyRecord(circuit: string): CircuitRecord {
-  return { circuit, state: 'CLOSED', version: null, backoffStep: 0, trialSuccesses: 0, permits: [], counters: {}, slotAndCounterNames: [], exists: false, problems: [] };
+  return { circuit, state: 'CLOSED', version: null, backoffStep: 0, trialSuccesses: 0, permits: [], counters: {}, slotAndCounterNames: [], problems: [] };
 }
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -78,12 +92,14 @@ const isEpoch = (value: unknown): value is number => typeof value === 'number' &
 export function parseItem(circuit: string, raw: Readonly<Record<string, unknown>> | undefined): CircuitRecord {
   const record = emptyRecord(circuit);
   if (raw === undefined) return record;
-  record.exists = true;
   const problems: string[] = [];
 
   const version = raw[ATTR.version];
   if (isCount(version)) record.version = version;
-  else problems.push(version === undefined ? 'version is missing' : 'version is not a non-negative integer');
+  else {
+    problems.push(version === undefined ? 'version is missing' : 'version is not a non-negative integer');
+    if (typeof version === 'number' && Number.isFinite(version)) record.invalidNumericVersion = version;
+  }
 
   const state = raw[ATTR.state];
   let parsedState: CircuitStateName = 'CLOSED';
@@ -99,6 +115,13 @@ export function parseItem(circuit: string, raw: Readonly<Record<string, unknown>
 
   const expiresAt = raw[ATTR.expiresAt];
   if (isEpoch(expiresAt)) record.expiresAt = expiresAt;
+
+  const opening: NonNullable<CircuitRecord['opening']> = {};
+  if (isEpoch(raw[ATTR.openedAt])) opening.openedAt = raw[ATTR.openedAt] as number;
+  if (typeof raw[ATTR.openReason] === 'string') opening.openReason = (raw[ATTR.openReason] as string).slice(0, 64);
+  if (isCount(raw[ATTR.openFailures])) opening.openFailures = raw[ATTR.openFailures] as number;
+  if (isCount(raw[ATTR.openCalls])) opening.openCalls = raw[ATTR.openCalls] as number;
+  if (Object.keys(opening).length > 0) record.opening = opening;
 
   for (const name of [ATTR.backoffStep, ATTR.trialSuccesses] as const) {
     const value = raw[name];
@@ -122,18 +145,24 @@ export function parseItem(circuit: string, raw: Readonly<Record<string, unknown>
   }
   record.permits.sort((a, b) => a.slot - b.slot);
 
-  if (problems.length > 0) {
-    // Treated as closed: nothing half-open or open survives, so no stale permit or open period can wedge the circuit.
-    record.state = 'CLOSED';
-    record.openUntil = undefined;
-    record.permits = [];
-    record.trialSuccesses = 0;
-    record.backoffStep = 0;
-  } else {
-    record.state = parsedState;
-  }
-  record.problems = problems;
-  return record;
+  record.state = parsedState;
+  return problems.length > 0 ? treatedAsClosed(record, problems) : record;
+}
+
+/**
+ * The record with `problems` added and treated as closed: nothing half-open or open survives, so no stale permit or
+ * open period can wedge the circuit. The breaker's next write repairs the item.
+ */
+export function treatedAsClosed(record: CircuitRecord, problems: string[]): CircuitRecord {
+  return {
+    ...record,
+    state: 'CLOSED',
+    openUntil: undefined,
+    permits: [],
+    trialSuccesses: 0,
+    backoffStep: 0,
+    problems: [...record.problems, ...problems],
+  };
 }
 
 function parsePermit(slot: number, value: unknown): PermitLease | undefined {

@@ -1,78 +1,65 @@
 /**
- * The state machine as pure functions of (record, time, settings): what a call may do in a state, and the exact
- * write each transition makes. No I/O here; CircuitBreaker performs what these functions decide.
+ * The exact write each transition makes, as pure functions of (record, now, settings). decisions.ts says when each
+ * one happens; CircuitBreaker sends them; the stores make each one atomic and conditional on `from`.
  *
- *   CLOSED --failures reach the policy's threshold--> OPEN --open period over, first prober--> HALF_OPEN
- *   HALF_OPEN --halfOpenSuccessThreshold trial successes--> CLOSED (counts cleared, backoff reset)
- *   HALF_OPEN --one failed trial--> OPEN (next backoff step)
- *   any --forceOpen()--> FORCED_OPEN, any --disable()--> DISABLED, any --reset()--> CLOSED (operator overrides)
+ * Every write stays within DynamoDB's limits whatever the item holds: it removes at most the counters still in the
+ * window (at most the policy's buckets), the permit slots (at most halfOpenMaxCalls) and MAX_REMOVALS_PER_WRITE
+ * others (stale counters, stray permits); what is left is stale and goes with later writes.
  */
 import { openDuration } from './backoff';
 import type { CircuitStateName } from './events';
-import type { OpeningPolicy } from './OpeningPolicy';
 import type { BreakerSettings } from './options';
-import { livePermits, PERMIT_NAME, type CircuitRecord, type PermitLease } from './state';
-import type { TransitionRequest, VersionGuard } from './store/StateStore';
+import { PERMIT_NAME, type CircuitRecord, type PermitLease } from './state';
+import { MAX_REMOVALS_PER_WRITE, type TransitionRequest, type VersionGuard } from './store/StateStore';
 
-export type Admission =
-  /** Call the downstream; record the outcome as a closed (or disabled) call. */
-  | { kind: 'pass'; state: 'CLOSED' | 'DISABLED' }
-  /** Reject without calling. */
-  | { kind: 'reject'; state: 'OPEN' | 'HALF_OPEN' | 'FORCED_OPEN'; retryAfterMs: number }
-  /** The open period is over: try OPEN -> HALF_OPEN taking slot 0 in the same write. */
-  | { kind: 'probe' }
-  /** Half-open with a free (or expired) slot: try to take it. */
-  | { kind: 'acquire'; slot: number };
+/** backoffStep never grows past this: the open period is capped at maxOpenMs long before. */
+const MAX_BACKOFF_STEP = 1_000;
+/**
+ * Valid counters one clearing write removes at most: two kinds (f_, s_) x the most windowBuckets allowed, plus
+ * MAX_REMOVALS_PER_WRITE. A planted item with more (future buckets) keeps the rest until later writes.
+ */
+const MAX_COUNTER_REMOVALS = 2 * 100 + MAX_REMOVALS_PER_WRITE;
 
-export function admissionFor(record: CircuitRecord, now: number, settings: BreakerSettings): Admission {
-  switch (record.state) {
-    case 'CLOSED':
-    case 'DISABLED':
-      return { kind: 'pass', state: record.state };
-    case 'FORCED_OPEN':
-      // No end is known: the operator decides. openMs is the hint a client gets.
-      return { kind: 'reject', state: 'FORCED_OPEN', retryAfterMs: settings.openMs };
-    case 'OPEN': {
-      const openUntil = record.openUntil ?? 0;
-      return now < openUntil ? { kind: 'reject', state: 'OPEN', retryAfterMs: openUntil - now } : { kind: 'probe' };
-    }
-    case 'HALF_OPEN': {
-      const slot = freeSlot(record, now, settings.halfOpenMaxCalls);
-      // A permit may free up any moment, so there is no better hint than 0.
-      return slot === undefined ? { kind: 'reject', state: 'HALF_OPEN', retryAfterMs: 0 } : { kind: 'acquire', slot };
-    }
-  }
-}
-
-/** The lowest slot below halfOpenMaxCalls that is empty or whose lease expired. */
-export function freeSlot(record: CircuitRecord, now: number, halfOpenMaxCalls: number): number | undefined {
-  const held = new Set(livePermits(record, now).map((permit) => permit.slot));
-  for (let slot = 0; slot < halfOpenMaxCalls; slot++) if (!held.has(slot)) return slot;
-  return undefined;
-}
-
+/** The guard that matches exactly the item `record` was read from, malformed ones included. */
 export function guardOf(record: CircuitRecord): VersionGuard {
-  return record.problems.length === 0 && record.version !== null ? { version: record.version, state: record.state } : { version: record.version };
+  if (record.version === null) return { version: record.invalidNumericVersion ?? null };
+  return record.problems.length === 0 ? { version: record.version, state: record.state } : { version: record.version };
 }
 
+/** A valid version above the item's; for an invalid stored one (1.5, 1e300) any valid version does (the guard matches the bad value). */
 function nextVersion(record: CircuitRecord): number {
-  return (record.version ?? 0) + 1;
+  if (record.version !== null) return record.version + 1;
+  const stored = record.invalidNumericVersion;
+  const next = stored === undefined ? 1 : Math.max(0, Math.floor(stored)) + 1;
+  return Number.isSafeInteger(next) ? next : 1;
 }
 
-function allSlotsAndCounters(record: CircuitRecord): string[] {
-  return [...record.slotAndCounterNames];
-}
-
-function slotsOnly(record: CircuitRecord, halfOpenMaxCalls: number): string[] {
-  const names = new Set(record.slotAndCounterNames.filter((attribute) => PERMIT_NAME.test(attribute)));
+/** Permit slots to clear: every slot a trial may hold, plus stray p_* attributes (bounded). */
+function slotsToClear(record: CircuitRecord, halfOpenMaxCalls: number): string[] {
+  const names = new Set<string>();
   // Slots taken after `record` was read (same version) are unknown here; removing every possible slot covers them.
   for (let slot = 0; slot < halfOpenMaxCalls; slot++) names.add(`p_${slot}`);
+  const stray = record.slotAndCounterNames.filter((attribute) => PERMIT_NAME.test(attribute) && !names.has(attribute));
+  for (const attribute of stray.slice(0, MAX_REMOVALS_PER_WRITE)) names.add(attribute);
   return [...names];
+}
+
+/** Counters to clear when a period ends: every valid counter (live ones first), then at most MAX_REMOVALS_PER_WRITE invalid ones. */
+function countersToClear(record: CircuitRecord, settings: BreakerSettings, now: number): string[] {
+  const stale = new Set(settings.openingPolicy.staleCounters(record.counters, now));
+  const live = Object.keys(record.counters).filter((counter) => !stale.has(counter));
+  const invalid = record.slotAndCounterNames.filter((attribute) => !PERMIT_NAME.test(attribute) && !(attribute in record.counters));
+  return [...live, ...[...stale, ...invalid].slice(0, MAX_REMOVALS_PER_WRITE)].slice(0, MAX_COUNTER_REMOVALS);
+}
+
+function clearAll(record: CircuitRecord, settings: BreakerSettings, now: number): string[] {
+  return [...new Set([...countersToClear(record, settings, now), ...slotsToClear(record, settings.halfOpenMaxCalls)])];
 }
 
 /** CLOSED -> OPEN (reason failureThreshold) or HALF_OPEN -> OPEN (trialFailed, next backoff step). */
 export function openTransition(record: CircuitRecord, now: number, settings: BreakerSettings): TransitionRequest {
-  const backoffStep = record.state === 'HALF_OPEN' ? record.backoffStep + 1 : 0;
+  const trial = record.state === 'HALF_OPEN';
+  const backoffStep = trial ? Math.min(record.backoffStep + 1, MAX_BACKOFF_STEP) : 0;
   return {
     from: guardOf(record),
     to: 'OPEN',
@@ -80,7 +67,12 @@ export function openTransition(record: CircuitRecord, now: number, settings: Bre
     openUntil: now + openDuration(backoffStep, settings, settings.random),
     backoffStep,
     // Counts of the closed period and every trial permit end with it.
-    remove: [...new Set([...allSlotsAndCounters(record), ...slotsOnly(record, settings.halfOpenMaxCalls)])],
+    remove: clearAll(record, settings, now),
+    opening: {
+      openedAt: now,
+      openReason: trial ? 'trialFailed' : 'failureThreshold',
+      openFailures: trial ? 0 : settings.openingPolicy.failuresInWindow(record.counters, now),
+    },
     ...itemExpiry('OPEN', now, settings),
     now,
   };
@@ -93,7 +85,7 @@ export function halfOpenTransition(record: CircuitRecord, now: number, settings:
     to: 'HALF_OPEN',
     version: nextVersion(record),
     backoffStep: record.backoffStep,
-    remove: slotsOnly(record, settings.halfOpenMaxCalls).filter((attribute) => attribute !== `p_${permit.slot}`),
+    remove: slotsToClear(record, settings.halfOpenMaxCalls).filter((attribute) => attribute !== `p_${permit.slot}`),
     permit,
     ...itemExpiry('HALF_OPEN', now, settings),
     now,
@@ -107,7 +99,7 @@ export function closeTransition(record: CircuitRecord, now: number, settings: Br
     to: 'CLOSED',
     version: nextVersion(record),
     backoffStep: 0,
-    remove: [...new Set([...allSlotsAndCounters(record), ...slotsOnly(record, settings.halfOpenMaxCalls)])],
+    remove: clearAll(record, settings, now),
     ...itemExpiry('CLOSED', now, settings),
     now,
   };
@@ -120,20 +112,23 @@ export function overrideTransition(record: CircuitRecord, to: 'FORCED_OPEN' | 'D
     to,
     version: nextVersion(record),
     backoffStep: record.backoffStep,
-    remove: slotsOnly(record, settings.halfOpenMaxCalls),
+    remove: slotsToClear(record, settings.halfOpenMaxCalls),
     ...itemExpiry(to, now, settings),
     now,
   };
 }
 
-/** A malformed item becomes a well-formed closed one: valid counters are kept, everything else of ours goes. */
+/** A malformed item becomes a well-formed closed one: valid counters are kept, everything else of ours goes (bounded). */
 export function repairTransition(record: CircuitRecord, now: number, settings: BreakerSettings): TransitionRequest {
   return {
     from: guardOf(record),
     to: 'CLOSED',
     version: nextVersion(record),
     backoffStep: 0,
-    remove: record.slotAndCounterNames.filter((attribute) => !(attribute in record.counters)),
+    remove: [
+      ...slotsToClear(record, settings.halfOpenMaxCalls),
+      ...record.slotAndCounterNames.filter((attribute) => !PERMIT_NAME.test(attribute) && !(attribute in record.counters)).slice(0, MAX_REMOVALS_PER_WRITE),
+    ],
     ...itemExpiry('CLOSED', now, settings),
     now,
   };
@@ -146,41 +141,4 @@ export function repairTransition(record: CircuitRecord, now: number, settings: B
 export function itemExpiry(state: CircuitStateName, now: number, settings: BreakerSettings): { expiresAt?: number } {
   if (settings.itemTtlMs === 0 || state === 'FORCED_OPEN' || state === 'DISABLED') return {};
   return { expiresAt: Math.ceil((now + settings.itemTtlMs) / 1000) };
-}
-
-export interface CircuitSnapshot {
-  circuit: string;
-  state: CircuitStateName;
-  /** Failures counted in the current window (all instances). */
-  failures: number;
-  /** When an OPEN circuit may next be probed, epoch ms. */
-  openUntil?: number;
-  /** ms until the circuit may be probed; 0 if not open. */
-  retryAfterMs: number;
-  /** Reopens straight from half-open since the last close: the backoff step of the current/next open period. */
-  reopenCount: number;
-  /** Trial permits currently leased (half-open). */
-  trialsInFlight: number;
-  /** Successful trials in the current half-open period. */
-  trialSuccesses: number;
-  /** The item's version (null before the first write, or when malformed). */
-  version: number | null;
-  /** Why the stored item was treated as closed; empty when it is well-formed. */
-  problems: string[];
-}
-
-export function snapshotOf(record: CircuitRecord, now: number, policy: OpeningPolicy): CircuitSnapshot {
-  const open = record.state === 'OPEN' && record.openUntil !== undefined;
-  return {
-    circuit: record.circuit,
-    state: record.state,
-    failures: policy.failuresInWindow(record.counters, now),
-    ...(open ? { openUntil: record.openUntil } : {}),
-    retryAfterMs: open ? Math.max(0, (record.openUntil as number) - now) : 0,
-    reopenCount: record.backoffStep,
-    trialsInFlight: record.state === 'HALF_OPEN' ? livePermits(record, now).length : 0,
-    trialSuccesses: record.trialSuccesses,
-    version: record.version,
-    problems: [...record.problems],
-  };
 }

@@ -6,7 +6,6 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CircuitBreaker, DynamoDBStateStore, type CircuitBreakerOptions, type StateStore } from '../breaker';
 import { loadConfig, DEFAULT_SERVICE_NAME, type GetUserConfig } from '../config';
-import { BreakerCallObserver } from '../observability/breakerCallObserver';
 import { logBreakerEvent } from '../observability/breakerEventLog';
 import { createLogger } from '../observability/logger';
 import { createMetrics, recordBreakerEvent, type RequestMetrics } from '../observability/metrics';
@@ -71,12 +70,10 @@ export function createContainer(config: GetUserConfig, overrides: ContainerOverr
   });
   breaker.onEvent((event) => logBreakerEvent(logger, event));
   breaker.onEvent((event) => recordBreakerEvent(metrics, event));
-  const observer = new BreakerCallObserver((listener) => breaker.onEvent(listener));
 
   const getUser = createGetUser({
     circuit: config.breaker.name,
     breaker,
-    observer,
     directory: createDirectoryClient({ baseUrl: config.userDirectoryUrl, ...(overrides.fetch ? { fetch: overrides.fetch } : {}) }),
     users: createUsersRepository({
       client: client(overrides.usersClient),

@@ -50,7 +50,7 @@ export function createHandler(dependencies: () => HandlerDependencies, logOnFail
         logger.info('request rejected', { status: 400, problem: id.problem, durationMs: elapsed(started) });
         return errorResponse(400, 'INVALID_USER_ID', id.problem, requestId);
       }
-      const result = await deps.getUser(id.id);
+      const result = await deps.getUser(id.id, callDeadline(context));
       const response = toResponse(result, id.id, requestId);
       recordRequest(deps.metrics, result);
       deps.metrics.publishStoredMetrics();
@@ -110,6 +110,19 @@ function unavailableResponse(result: Extract<GetUserResult, { kind: 'unavailable
   }
   const seconds = retryAfterSeconds(result.retryAfterMs);
   return errorResponse(503, code, `${directory} and ${copy}; retry in ${seconds} s.`, requestId, { 'retry-after': String(seconds) });
+}
+
+/**
+ * Time kept back from the directory call for what follows it: the breaker's outcome write, the Users table, the
+ * response. The call is cancelled (counting neither way) when the function would otherwise be killed mid-call.
+ */
+export const RESPONSE_RESERVE_MS = 1500;
+
+/** The directory call's deadline from the function's remaining time; none outside Lambda (no context). */
+function callDeadline(context: Context | undefined): { signal?: AbortSignal } {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return {};
+  return { signal: AbortSignal.timeout(Math.max(1, remaining - RESPONSE_RESERVE_MS)) };
 }
 
 function elapsed(started: number): number {

@@ -15,8 +15,12 @@ export function logBreakerEvent(logger: Log, event: BreakerEvent): void {
         circuit: event.circuit,
         operation: event.operation,
         policy: event.policy,
+        skipped: event.skipped,
         error: errorSummary(event.error),
       });
+      return;
+    case 'outcomeDiscarded':
+      logger.info('call outcome not counted: its period had ended', { circuit: event.circuit, outcome: event.outcome, reason: event.reason });
       return;
     case 'itemRepaired':
       logger.warn('circuit breaker state item repaired', { circuit: event.circuit, problems: event.problems });

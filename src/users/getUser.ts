@@ -2,23 +2,23 @@
  * The GetUser use case: the directory through the breaker, the Users table as the fallback.
  * Knows nothing of Lambda or HTTP; the handler maps its result to a response.
  */
-import { CallTimeoutError, CircuitOpenError } from '../breaker';
-import type { BreakerCallObserver, BreakerCallOutcome } from '../observability/breakerCallObserver';
+import { performance } from 'node:perf_hooks';
+import { CircuitOpenError, type CallDetails, type CallOutcome, type ExecuteOptions } from '../breaker';
 import { errorSummary } from '../observability/logger';
 import type { Tracing } from '../observability/tracer';
-import { DirectoryRejectedError, InvalidDirectoryRecordError, type DirectoryAnswer, type DirectoryClient } from './directoryClient';
+import { InvalidDirectoryRecordError, type DirectoryClient } from './directoryClient';
 import { toPublicUser, type User } from './user';
 import type { UsersRepository } from './usersRepository';
 
 /** What the use case needs of the breaker. */
 export interface ProtectedCaller {
-  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: ExecuteOptions): Promise<T>;
 }
 
 /** How the directory call went, for the request's log line. */
 export interface CallReport {
   circuit: string;
-  outcome: BreakerCallOutcome;
+  outcome: CallOutcome;
   state?: string;
   latencyMs: number;
   error?: { name: string; message: string };
@@ -46,12 +46,12 @@ export type GetUserResult =
   /** The directory gave no answer and the cached copy could not be read (table failed, or item malformed). */
   | ({ kind: 'cacheUnavailable'; call: CallReport } & RetryHint);
 
-export type GetUser = (id: string) => Promise<GetUserResult>;
+/** `signal`: the request's own deadline (e.g. from the Lambda context's remaining time); aborting it cancels the directory call. */
+export type GetUser = (id: string, options?: { signal?: AbortSignal }) => Promise<GetUserResult>;
 
 export interface GetUserDependencies {
   circuit: string;
   breaker: ProtectedCaller;
-  observer: BreakerCallObserver;
   directory: DirectoryClient;
   users: UsersRepository;
   tracing: Tracing;
@@ -66,22 +66,35 @@ export const FAILED_CALL_RETRY_AFTER_MS = 1000;
 
 /** `id` must already be valid (see checkUserId). */
 export function createGetUser(deps: GetUserDependencies): GetUser {
-  const { circuit, breaker, observer, directory, users, tracing, now } = deps;
+  const { circuit, breaker, directory, users, tracing, now } = deps;
 
-  return async (id) => {
+  return async (id, options = {}) => {
     // Before the directory is asked: a 404 deletes only copies fetched before this moment.
     const requestStartedAt = now();
     const call = await tracing.inSubsegment('user-directory', async (span) => {
-      const observed = await observer.observe(() => breaker.execute((signal) => directory.getUser(id, signal)));
+      let details: CallDetails | undefined;
+      const started = performance.now();
+      let settled: { ok: true; value: Awaited<ReturnType<DirectoryClient['getUser']>> } | { ok: false; error: unknown };
+      try {
+        const value = await breaker.execute((signal) => directory.getUser(id, signal), {
+          ...(options.signal ? { signal: options.signal } : {}),
+          onSettled: (reported) => (details = reported),
+        });
+        settled = { ok: true, value };
+      } catch (error) {
+        settled = { ok: false, error };
+      }
+      // The breaker reports every call it ran or refused; only an error before it (a bug) leaves no report.
+      const outcome: CallOutcome = details?.outcome ?? 'failure';
       span.annotate('circuit', circuit);
-      span.annotate('breaker_state', observed.state ?? 'unknown');
-      span.annotate('breaker_outcome', observed.outcome ?? outcomeOf(observed.settled));
-      if (!observed.settled.ok) span.recordError(observed.settled.error);
-      return observed;
+      span.annotate('breaker_state', details?.state ?? 'unknown');
+      span.annotate('breaker_outcome', outcome);
+      if (!settled.ok) span.recordError(settled.error);
+      return { settled, outcome, state: details?.state, openUntil: details?.openUntil, latencyMs: Math.round(performance.now() - started) };
     });
     const report: CallReport = {
       circuit,
-      outcome: call.outcome ?? outcomeOf(call.settled),
+      outcome: call.outcome,
       ...(call.state === undefined ? {} : { state: call.state }),
       latencyMs: call.latencyMs,
       ...(call.settled.ok ? {} : { error: errorSummary(call.settled.error) }),
@@ -123,13 +136,4 @@ function retryHint(error: unknown, openUntil: number | undefined, now: number): 
   // This very call's failure opened the circuit: nothing will be tried before the open period ends.
   if (openUntil !== undefined) return { retryAfterMs: Math.max(0, openUntil - now), heldOpenByOperator: false };
   return { retryAfterMs: FAILED_CALL_RETRY_AFTER_MS, heldOpenByOperator: false };
-}
-
-/** The outcome when no breaker event was seen for the call. */
-function outcomeOf(settled: { ok: true; value: DirectoryAnswer } | { ok: false; error: unknown }): BreakerCallOutcome {
-  if (settled.ok) return 'success';
-  if (settled.error instanceof CircuitOpenError) return 'rejected';
-  if (settled.error instanceof DirectoryRejectedError || settled.error instanceof InvalidDirectoryRecordError) return 'ignored';
-  if (settled.error instanceof CallTimeoutError) return 'timeout';
-  return 'failure';
 }

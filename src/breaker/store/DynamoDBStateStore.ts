@@ -8,23 +8,26 @@
  *   write sends ReturnValuesOnConditionCheckFailure: ALL_OLD, and DynamoDB (and DynamoDB Local) return the item with
  *   the exception. When the exception carries no item (dynalite ignores the parameter; a condition that failed on a
  *   missing item has none to return), the loser makes one consistent read instead.
- * - No request overwrites the whole item: each SETs, ADDs or REMOVEs only the attributes it owns.
+ * - No request overwrites the whole item (each SETs, ADDs or REMOVEs only the attributes it owns), except a
+ *   transition on an item too large to update, which replaces it whole under the same condition (rewriteWhole).
  * - Writes return ALL_NEW so the caller's cache is refreshed without another read.
  */
 import {
   DynamoDBClient,
   GetItemCommand,
   type DynamoDBClientConfig,
+  PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
   type ConditionalCheckFailedException,
 } from '@aws-sdk/client-dynamodb';
 import { convertToNative, marshall } from '@aws-sdk/util-dynamodb';
-import { BreakerConfigError } from '../errors';
+import { BreakerConfigError, StoreItemTooLargeError } from '../errors';
 import { ATTR, parseItem, permitAttribute, UNREADABLE, type CircuitRecord } from '../state';
 import type {
   AcquirePermitRequest,
   PermitRef,
+  ReadOptions,
   RecordCountRequest,
   StateStore,
   StoreRequestOptions,
@@ -118,9 +121,9 @@ export class DynamoDBStateStore implements StateStore {
     this.client = options.client ?? new DynamoDBClient({ maxAttempts: 1, ...options.clientConfig });
   }
 
-  async read(circuit: string, options: StoreRequestOptions): Promise<CircuitRecord> {
+  async read(circuit: string, options: ReadOptions): Promise<CircuitRecord> {
     const output = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { [this.keyAttr]: { S: circuit } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.tableName, Key: { [this.keyAttr]: { S: circuit } }, ConsistentRead: options.consistent ?? true }),
       { abortSignal: options.abortSignal },
     );
     return parseItem(circuit, toNative(output.Item));
@@ -131,10 +134,20 @@ export class DynamoDBStateStore implements StateStore {
     // Race: a failure that lands after another instance opened the circuit must not count toward the next closed
     // period (the opening cleared the counters). Counting is allowed while closed or disabled, on a missing item, and
     // on an item whose state is not one of ours (treated as closed). OPEN/HALF_OPEN/FORCED_OPEN refuse it.
-    update.condition = `attribute_not_exists(${name(update, ATTR.state)}) OR NOT (${name(update, ATTR.state)} IN (${value(update, 'OPEN')}, ${value(update, 'HALF_OPEN')}, ${value(update, 'FORCED_OPEN')}))`;
+    update.condition = `(attribute_not_exists(${name(update, ATTR.state)}) OR NOT (${name(update, ATTR.state)} IN (${value(update, 'OPEN')}, ${value(update, 'HALF_OPEN')}, ${value(update, 'FORCED_OPEN')})))`;
+    if (request.admittedVersion !== undefined) {
+      // Race: a call admitted while closed settles after the circuit opened and closed again (a new version); its
+      // outcome belongs to the period it was admitted in and must not count toward the new one. Every transition
+      // bumps the version, so "still at the admitted version" means "still in that period".
+      const version = name(update, ATTR.version);
+      update.condition +=
+        request.admittedVersion === null
+          ? ` AND (attribute_not_exists(${version}) OR NOT attribute_type(${version}, ${value(update, 'N')}) OR ${version} = ${value(update, 0)})`
+          : ` AND ${version} = ${value(update, request.admittedVersion)}`;
+    }
     // Race: two instances each reading 3 failures and writing 4 lose one. ADD is atomic, and works on a missing item
     // or attribute (a top-level one; a nested map path would fail when the map does not exist yet).
-    update.add.push(`${name(update, request.counter)} ${value(update, 1)}`);
+    for (const [counter, amount] of Object.entries(request.increments)) update.add.push(`${name(update, counter)} ${value(update, amount)}`);
     // The first write to a circuit creates it closed at version 0; if_not_exists never overwrites a live state.
     update.set.push(`${name(update, ATTR.state)} = if_not_exists(${name(update, ATTR.state)}, ${value(update, 'CLOSED')})`);
     update.set.push(`${name(update, ATTR.version)} = if_not_exists(${name(update, ATTR.version)}, ${value(update, 0)})`);
@@ -144,7 +157,7 @@ export class DynamoDBStateStore implements StateStore {
     if (request.expiresAt !== undefined) update.set.push(`${name(update, ATTR.expiresAt)} = ${value(update, request.expiresAt)}`);
     // Buckets that left the window go in the same write (other paths than the ADD, so no conflict). A stale bucket
     // another instance still adds to would by definition no longer count.
-    for (const counter of request.staleCounters) if (counter !== request.counter) update.remove.push(name(update, counter));
+    for (const counter of request.staleCounters) if (!(counter in request.increments)) update.remove.push(name(update, counter));
     return this.write(circuit, update, options);
   }
 
@@ -169,6 +182,15 @@ export class DynamoDBStateStore implements StateStore {
     else update.remove.push(name(update, ATTR.openUntil));
     if (request.expiresAt !== undefined) update.set.push(`${name(update, ATTR.expiresAt)} = ${value(update, request.expiresAt)}`);
     else update.remove.push(name(update, ATTR.expiresAt));
+    if (request.opening) {
+      update.set.push(`${name(update, ATTR.openedAt)} = ${value(update, request.opening.openedAt)}`);
+      update.set.push(`${name(update, ATTR.openReason)} = ${value(update, request.opening.openReason)}`);
+      update.set.push(`${name(update, ATTR.openFailures)} = ${value(update, request.opening.openFailures)}`);
+      if (request.opening.openCalls !== undefined) update.set.push(`${name(update, ATTR.openCalls)} = ${value(update, request.opening.openCalls)}`);
+      else update.remove.push(name(update, ATTR.openCalls));
+    } else if (request.to === 'CLOSED') {
+      for (const attribute of [ATTR.openedAt, ATTR.openReason, ATTR.openFailures, ATTR.openCalls]) update.remove.push(name(update, attribute));
+    }
     if (request.permit) {
       // The first prober's OPEN -> HALF_OPEN takes slot 0 in the same write: no window in which another instance
       // could see HALF_OPEN with every slot free and start more trials than allowed.
@@ -176,7 +198,63 @@ export class DynamoDBStateStore implements StateStore {
     }
     const taken = request.permit ? permitAttribute(request.permit.slot) : undefined;
     for (const attribute of request.remove) if (attribute !== taken) update.remove.push(name(update, attribute));
-    return this.write(circuit, update, options);
+    try {
+      return await this.write(circuit, update, options);
+    } catch (error) {
+      if (!(error instanceof StoreItemTooLargeError)) throw error;
+      return this.rewriteWhole(circuit, request, options);
+    }
+  }
+
+  /**
+   * A transition on an item too large to update (padded near 400 KB by something else): one PutItem that replaces
+   * the whole item with the well-formed one the transition leaves, so item size can never disarm or wedge the
+   * breaker. Everything else on the item goes (counts too, which OPEN, HALF_OPEN and CLOSED clear anyway).
+   */
+  private async rewriteWhole(circuit: string, request: TransitionRequest, options: StoreRequestOptions): Promise<WriteOutcome> {
+    const guard = newUpdate();
+    // Race: the same as the update it replaces: only the instance whose guard (and held permit) still matches writes.
+    guard.condition = guardCondition(guard, request.from);
+    if (request.heldPermit) {
+      guard.condition = `(${guard.condition}) AND ${name(guard, permitAttribute(request.heldPermit.slot))}.${name(guard, ATTR.permitToken)} = ${value(guard, request.heldPermit.token)}`;
+    }
+    const item: Record<string, unknown> = {
+      [this.keyAttr]: circuit,
+      [ATTR.state]: request.to,
+      [ATTR.version]: request.version,
+      [ATTR.backoffStep]: request.backoffStep,
+      [ATTR.trialSuccesses]: 0,
+      [ATTR.updatedAt]: request.now,
+      ...(request.openUntil === undefined ? {} : { [ATTR.openUntil]: request.openUntil }),
+      ...(request.expiresAt === undefined ? {} : { [ATTR.expiresAt]: request.expiresAt }),
+      ...(request.opening
+        ? {
+            [ATTR.openedAt]: request.opening.openedAt,
+            [ATTR.openReason]: request.opening.openReason,
+            [ATTR.openFailures]: request.opening.openFailures,
+            ...(request.opening.openCalls === undefined ? {} : { [ATTR.openCalls]: request.opening.openCalls }),
+          }
+        : {}),
+      ...(request.permit ? { [permitAttribute(request.permit.slot)]: lease(request.permit.expiresAt, request.permit.token) } : {}),
+    };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(item),
+          ConditionExpression: guard.condition,
+          ExpressionAttributeNames: guard.names,
+          ...(Object.keys(guard.values).length > 0 ? { ExpressionAttributeValues: marshall(guard.values) } : {}),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        { abortSignal: options.abortSignal },
+      );
+      return { applied: true, record: parseItem(circuit, item) };
+    } catch (error) {
+      if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
+      const old = (error as ConditionalCheckFailedException).Item;
+      return { applied: false, record: old ? parseItem(circuit, toNative(old)) : await this.read(circuit, options) };
+    }
   }
 
   async acquirePermit(circuit: string, request: AcquirePermitRequest, options: StoreRequestOptions): Promise<WriteOutcome> {
@@ -238,6 +316,7 @@ export class DynamoDBStateStore implements StateStore {
       );
       return { applied: true, record: parseItem(circuit, toNative(output.Attributes)) };
     } catch (error) {
+      if (isItemTooLarge(error)) throw new StoreItemTooLargeError(circuit, error);
       if ((error as Error)?.name !== 'ConditionalCheckFailedException') throw error;
       // The item as the failed condition saw it is the winner's state, as fresh as a consistent read would be.
       const item = (error as ConditionalCheckFailedException).Item;
@@ -250,6 +329,11 @@ export class DynamoDBStateStore implements StateStore {
 function isBreakerAttribute(attribute: string): boolean {
   const own: readonly string[] = Object.values(ATTR).filter((name) => name !== ATTR.id);
   return own.includes(attribute) || /^[pfs]_\d+$/.test(attribute);
+}
+
+/** DynamoDB's answer to a write that would take the item past 400 KB. */
+function isItemTooLarge(error: unknown): boolean {
+  return (error as Error)?.name === 'ValidationException' && /item size/i.test((error as Error).message ?? '');
 }
 
 function newUpdate(): Update {

@@ -7,6 +7,7 @@ import { ATTR, parseItem, permitAttribute, type CircuitRecord } from '../state';
 import type {
   AcquirePermitRequest,
   PermitRef,
+  ReadOptions,
   RecordCountRequest,
   StateStore,
   StoreRequestOptions,
@@ -34,7 +35,7 @@ export class MemoryStateStore implements StateStore {
     return item === undefined ? undefined : structuredClone(item);
   }
 
-  async read(circuit: string, _options?: StoreRequestOptions): Promise<CircuitRecord> {
+  async read(circuit: string, _options?: ReadOptions): Promise<CircuitRecord> {
     await Promise.resolve();
     return this.snapshot(circuit);
   }
@@ -43,14 +44,14 @@ export class MemoryStateStore implements StateStore {
     await Promise.resolve();
     return this.update(
       circuit,
-      (item) => item === undefined || !NOT_COUNTING.includes(item[ATTR.state] as string),
+      (item) => (item === undefined || !NOT_COUNTING.includes(item[ATTR.state] as string)) && inAdmittedPeriod(item, request.admittedVersion),
       (item) => {
         item[ATTR.state] ??= 'CLOSED';
         item[ATTR.version] ??= 0;
         item[ATTR.updatedAt] = request.now;
         if (request.expiresAt !== undefined) item[ATTR.expiresAt] = request.expiresAt;
-        item[request.counter] = addNumber(item[request.counter], 1, request.counter);
-        for (const name of request.staleCounters) delete item[name];
+        for (const [counter, amount] of Object.entries(request.increments)) item[counter] = addNumber(item[counter], amount, counter);
+        for (const name of request.staleCounters) if (!(name in request.increments)) delete item[name];
       },
     );
   }
@@ -73,6 +74,15 @@ export class MemoryStateStore implements StateStore {
         if (request.expiresAt !== undefined) item[ATTR.expiresAt] = request.expiresAt;
         else delete item[ATTR.expiresAt];
         for (const name of request.remove) delete item[name];
+        if (request.opening) {
+          item[ATTR.openedAt] = request.opening.openedAt;
+          item[ATTR.openReason] = request.opening.openReason;
+          item[ATTR.openFailures] = request.opening.openFailures;
+          if (request.opening.openCalls !== undefined) item[ATTR.openCalls] = request.opening.openCalls;
+          else delete item[ATTR.openCalls];
+        } else if (request.to === 'CLOSED') {
+          for (const name of [ATTR.openedAt, ATTR.openReason, ATTR.openFailures, ATTR.openCalls]) delete item[name];
+        }
         if (request.permit) item[permitAttribute(request.permit.slot)] = leaseValue(request.permit.expiresAt, request.permit.token);
       },
     );
@@ -138,6 +148,13 @@ function matchesGuard(item: RawItem | undefined, guard: VersionGuard): boolean {
   const version = item?.[ATTR.version];
   if (guard.version === null) return typeof version !== 'number';
   return version === guard.version && (guard.state === undefined || item?.[ATTR.state] === guard.state);
+}
+
+function inAdmittedPeriod(item: RawItem | undefined, admittedVersion: number | null | undefined): boolean {
+  if (admittedVersion === undefined) return true;
+  const version = item?.[ATTR.version];
+  if (admittedVersion === null) return typeof version !== 'number' || version === 0;
+  return version === admittedVersion;
 }
 
 function holdsToken(item: RawItem | undefined, slot: string, token: string): boolean {

@@ -14,6 +14,33 @@ export interface StoreRequestOptions {
   abortSignal: AbortSignal;
 }
 
+/** Options of a read. */
+export interface ReadOptions extends StoreRequestOptions {
+  /**
+   * Whether the read must see every write acknowledged before it (DynamoDB `ConsistentRead`). false allows an
+   * eventually consistent read (cheaper; cache refreshes use it). Stores that are always consistent ignore it.
+   * @default true
+   */
+  consistent?: boolean;
+}
+
+/** At most this many stale counters are removed by one write, so an update expression stays far below DynamoDB's 4 KB. */
+export const MAX_REMOVALS_PER_WRITE = 20;
+
+/** Why a circuit opened (the `openReason` attribute). */
+export type OpenReason = 'failureThreshold' | 'failureRate' | 'trialFailed' | (string & {});
+
+/** What the OPEN transition records for operators. */
+export interface OpeningDetails {
+  /** Epoch ms when the circuit opened. */
+  openedAt: number;
+  openReason: OpenReason;
+  /** Failures in the window that opened it (0 for a failed trial). */
+  openFailures: number;
+  /** Calls in that window, when the policy counts them (rate policy). */
+  openCalls?: number;
+}
+
 /** What a transition leaves: a version (null = the item has no valid version) and, for a well-formed item, its state. */
 export interface VersionGuard {
   version: number | null;
@@ -27,12 +54,21 @@ export interface WriteOutcome {
 }
 
 export interface RecordCountRequest {
-  /** The counter to ADD 1 to (from the opening policy). */
-  counter: string;
-  /** Counters to REMOVE in the same write (out of the window); never `counter`. */
+  /**
+   * Counter name (`^[fs]_\d+$`) -> positive integer to ADD, all in the same atomic write (a failure count: one entry
+   * of 1; a policy that flushes buckets: several).
+   */
+  increments: Record<string, number>;
+  /** Counters to REMOVE in the same write (out of the window); never a key of `increments`; at most MAX_REMOVALS_PER_WRITE. */
   staleCounters: string[];
   /** The TTL attribute to SET (epoch seconds); absent: left as it is. */
   expiresAt?: number;
+  /**
+   * The version of the period the counted calls were admitted in. When given, the write applies only while the item
+   * is still at that version (null: no valid version yet, i.e. missing, malformed, or 0 as first created by a count),
+   * so a late result never counts toward a later period. Absent: no version condition.
+   */
+  admittedVersion?: number | null;
   now: number;
 }
 
@@ -52,6 +88,8 @@ export interface TransitionRequest {
   heldPermit?: { slot: number; token: string };
   /** The TTL attribute (epoch seconds); absent: removed, so the item never expires. */
   expiresAt?: number;
+  /** Set with `to` OPEN: written as openedAt/openReason/openFailures/openCalls. A transition to CLOSED removes them. */
+  opening?: OpeningDetails;
   now: number;
 }
 
@@ -69,9 +107,9 @@ export interface PermitRef {
 }
 
 export interface StateStore {
-  /** Strongly consistent read of the circuit's item. */
-  read(circuit: string, options: StoreRequestOptions): Promise<CircuitRecord>;
-  /** ADD 1 to a counter, if the circuit counts outcomes (closed, disabled, or no valid state yet). */
+  /** Read the circuit's item (strongly consistent unless `options.consistent` is false). */
+  read(circuit: string, options: ReadOptions): Promise<CircuitRecord>;
+  /** ADD every increment, if the circuit counts outcomes (closed, disabled, or no valid state yet). */
   recordCount(circuit: string, request: RecordCountRequest, options: StoreRequestOptions): Promise<WriteOutcome>;
   /** Move to a new state, if the item is still at `from`. */
   transition(circuit: string, request: TransitionRequest, options: StoreRequestOptions): Promise<WriteOutcome>;

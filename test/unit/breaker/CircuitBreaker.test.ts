@@ -76,6 +76,25 @@ describe('closed', () => {
     expect(opened).toMatchObject({ openUntil: t.clock.time + 1_000 });
   });
 
+  test('the opening write records when and why it opened, kept through half-open, cleared by the close', async () => {
+    const t = setup();
+    const openedAt = t.clock.time;
+    await failTimes(t.breaker, 3);
+    expect(await t.breaker.getState()).toMatchObject({ state: 'OPEN', openedAt, openReason: 'failureThreshold', openFailures: 3 });
+    expect(t.memory.rawItem(NAME)).toMatchObject({ openedAt, openReason: 'failureThreshold', openFailures: 3 });
+    t.clock.advance(1_000);
+    await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
+    expect(await t.breaker.getState()).toMatchObject({ state: 'OPEN', openedAt: openedAt + 1_000, openReason: 'trialFailed', openFailures: 0 });
+    t.clock.advance(2_000);
+    await t.breaker.execute(ok);
+    expect(await t.breaker.getState()).toMatchObject({ state: 'HALF_OPEN', openReason: 'trialFailed' });
+    await t.breaker.execute(ok);
+    const closed = await t.breaker.getState();
+    expect(closed.state).toBe('CLOSED');
+    expect(closed.openedAt).toBeUndefined();
+    expect(t.memory.rawItem(NAME)).not.toHaveProperty('openReason');
+  });
+
   test('failures roll out of the window: old failures stop counting, without fixed-boundary resets', async () => {
     const t = setup();
     await failTimes(t.breaker, 2);
@@ -391,6 +410,13 @@ describe('operator overrides act on the shared state', () => {
     shared.clock.advance(1_000);
     await expect(worker.breaker.execute(ok)).resolves.toBe('ok');
     expect(operator.stateChanges()).toEqual(['CLOSED->FORCED_OPEN:forceOpen', 'FORCED_OPEN->CLOSED:reset']);
+  });
+
+  test('FORCED_OPEN promises no end: retryAfterMs is null in the snapshot and in the rejection', async () => {
+    const t = setup();
+    expect((await t.breaker.forceOpen()).retryAfterMs).toBeNull();
+    await expect(t.breaker.execute(ok)).rejects.toMatchObject({ state: 'FORCED_OPEN', retryAfterMs: null });
+    expect((await t.breaker.getState()).retryAfterMs).toBeNull();
   });
 
   test('disable lets everything through and keeps counting, never opening; reset clears the counts', async () => {

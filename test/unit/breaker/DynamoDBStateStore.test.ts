@@ -1,4 +1,4 @@
-/** Pins the exact DynamoDB requests: conditions on every transition, ADD for counts, no whole-item overwrite. */
+/** Pins the exact DynamoDB requests: conditions on every transition, ADD for counts, a whole-item write only for an item too large to update. */
 import {
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -60,6 +60,37 @@ describe('DynamoDBStateStore requests', () => {
     expect(ddb.commandCalls(GetItemCommand)[0].args[0].input).toEqual({ TableName: TABLE, Key: { id: { S: 'c' } }, ConsistentRead: true });
   });
 
+  test('a read with consistent: false is eventually consistent; the default stays strongly consistent', async () => {
+    ddb.on(GetItemCommand).resolves({});
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
+    await store.read('c', { abortSignal: new AbortController().signal, consistent: false });
+    await store.read('c', { abortSignal: new AbortController().signal });
+    expect(ddb.commandCalls(GetItemCommand).map((call) => call.args[0].input.ConsistentRead)).toEqual([false, true]);
+  });
+
+  test('recordCount ADDs every increment in one write and removes the stale counters not among them', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: item({ state: 'CLOSED', version: 0 }) });
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
+    await store.recordCount('c', { increments: { f_100: 2, s_100: 5 }, staleCounters: ['f_0', 'f_100'], now: 150 }, { abortSignal: new AbortController().signal });
+    expect(rendered(updates()[0]).update).toBe("SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 150 ADD f_100 2, s_100 5 REMOVE f_0");
+  });
+
+  test('a transition on an item too large to update is one conditional PutItem of the whole new item', async () => {
+    ddb.on(UpdateItemCommand).rejects(Object.assign(new Error('Item size to update has exceeded the maximum allowed size'), { name: 'ValidationException' }));
+    ddb.on(PutItemCommand).resolves({});
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
+    const result = await store.transition(
+      'c',
+      { from: { version: 3, state: 'CLOSED' }, to: 'OPEN', version: 4, openUntil: 500, backoffStep: 0, remove: ['f_0'], opening: { openedAt: 100, openReason: 'failureThreshold', openFailures: 5 }, now: 100 },
+      { abortSignal: new AbortController().signal },
+    );
+    expect(result).toMatchObject({ applied: true, record: { state: 'OPEN', version: 4, openUntil: 500 } });
+    const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+    expect(put.ConditionExpression).toBe('#n0 = :v0 AND #n1 = :v1');
+    expect(put.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    expect(put.Item).toEqual(marshall({ id: 'c', state: 'OPEN', version: 4, backoffStep: 0, trialSuccesses: 0, updatedAt: 100, openUntil: 500, openedAt: 100, openReason: 'failureThreshold', openFailures: 5 }));
+  });
+
   test('a healthy call with a fresh cache makes no request; a healthy call never writes', async () => {
     ddb.on(GetItemCommand).resolves({ Item: item({ state: 'CLOSED', version: 3 }) });
     const breaker = make(new ManualClock());
@@ -77,7 +108,8 @@ describe('DynamoDBStateStore requests', () => {
     expect(input.ReturnValues).toBe('ALL_NEW');
     expect(rendered(input)).toEqual({
       update: "SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 1200000, expiresAt = 606000 ADD f_1200000 1 REMOVE f_900000",
-      condition: "attribute_not_exists(state) OR NOT (state IN ('OPEN', 'HALF_OPEN', 'FORCED_OPEN'))",
+      // Counted only in the period the call was admitted in (version 3, read before the call).
+      condition: "(attribute_not_exists(state) OR NOT (state IN ('OPEN', 'HALF_OPEN', 'FORCED_OPEN'))) AND version = 3",
     });
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(0);
   });
@@ -91,7 +123,7 @@ describe('DynamoDBStateStore requests', () => {
     await make(clock).execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
     const transition = rendered(updates()[1]);
     expect(transition.condition).toBe("version = 3 AND state = 'CLOSED'");
-    expect(transition.update).toBe("SET state = 'OPEN', version = 4, backoffStep = 0, trialSuccesses = 0, updatedAt = 1200000, openUntil = 1201000, expiresAt = 606000 REMOVE f_1200000, p_0, p_1");
+    expect(transition.update).toBe("SET state = 'OPEN', version = 4, backoffStep = 0, trialSuccesses = 0, updatedAt = 1200000, openUntil = 1201000, expiresAt = 606000, openedAt = 1200000, openReason = 'failureThreshold', openFailures = 2 REMOVE openCalls, f_1200000, p_0, p_1");
   });
 
   test('every conditional write asks for the item on a failed condition (ALL_OLD)', async () => {
@@ -157,7 +189,7 @@ describe('DynamoDBStateStore requests', () => {
 
   test('a permit is taken only if free or expired, in the half-open period seen', async () => {
     const clock = new ManualClock(3_000_000);
-    ddb.on(GetItemCommand).resolves({ Item: item({ state: 'HALF_OPEN', version: 5, p_0: { exp: 3_100_000, tok: 'other' } }) });
+    ddb.on(GetItemCommand).resolves({ Item: item({ state: 'HALF_OPEN', version: 5, p_0: { exp: 3_003_000, tok: 'other' } }) });
     ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     await make(clock).execute(async () => 'ok').catch(() => undefined);
     const acquire = rendered(updates()[0]);
@@ -176,7 +208,7 @@ describe('DynamoDBStateStore requests', () => {
     await make(clock).execute(() => Promise.reject(new Error('x'))).catch(() => undefined);
     const reopen = rendered(updates()[1]);
     expect(reopen.condition).toBe(`(version = 5 AND state = 'HALF_OPEN') AND p_0.tok = '${token}'`);
-    expect(reopen.update).toMatch(/^SET state = 'OPEN', version = 6, backoffStep = 2, trialSuccesses = 0, updatedAt = 3000000, openUntil = 3004000, expiresAt = 607800 REMOVE p_0, p_1$/);
+    expect(reopen.update).toMatch(/^SET state = 'OPEN', version = 6, backoffStep = 2, trialSuccesses = 0, updatedAt = 3000000, openUntil = 3004000, expiresAt = 607800, openedAt = 3000000, openReason = 'trialFailed', openFailures = 0 REMOVE openCalls, p_0, p_1$/);
   });
 
   test('an exempt error in a trial frees the slot only if it still holds the token', async () => {

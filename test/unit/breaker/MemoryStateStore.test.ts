@@ -7,8 +7,15 @@ const opts = { abortSignal: new AbortController().signal };
 describe('MemoryStateStore is exact under concurrent async callers', () => {
   test('1000 concurrent failure ADDs are all counted', async () => {
     const store = new MemoryStateStore();
-    await Promise.all(Array.from({ length: 1000 }, () => store.recordCount('c', { counter: 'f_0', staleCounters: [], now: 1 }, opts)));
+    await Promise.all(Array.from({ length: 1000 }, () => store.recordCount('c', { increments: { f_0: 1 }, staleCounters: [], now: 1 }, opts)));
     expect((await store.read('c', opts)).counters).toEqual({ f_0: 1000 });
+  });
+
+  test('recordCount adds every increment at once and removes stale counters, never one it adds to', async () => {
+    const store = new MemoryStateStore();
+    store.putRawItem('c', { state: 'CLOSED', version: 1, f_0: 4, f_10: 1 });
+    await store.recordCount('c', { increments: { f_10: 2, s_10: 3 }, staleCounters: ['f_0', 'f_10'], now: 11 }, opts);
+    expect((await store.read('c', opts)).counters).toEqual({ f_10: 3, s_10: 3 });
   });
 
   test('of many concurrent transitions from one version exactly one applies', async () => {

@@ -2,7 +2,7 @@
  * The state item's TTL attribute (`expiresAt`, epoch seconds): every write that leaves the item in a state the
  * breaker itself manages pushes it itemTtlMs ahead; operator states never expire; a deleted item is a closed circuit.
  */
-import { CircuitBreaker, MemoryStateStore, type CircuitBreakerOptions } from '../../../src/breaker';
+import { CircuitBreaker, MemoryStateStore, type BreakerEvent, type CircuitBreakerOptions } from '../../../src/breaker';
 import { ManualClock } from '../../support/breaker/clock';
 
 const NAME = 'downstream';
@@ -68,16 +68,19 @@ test('forceOpen and disable remove the expiry (an operator state lasts until res
   expect(t.expiresAt()).toBe(t.expected());
 });
 
-test('a count from an instance that had not seen the disable yet does not leave an expiry on the disabled item', async () => {
+test('a count from an instance that had not seen the disable yet leaves no expiry: it belongs to the closed period, so it is discarded', async () => {
   const t = fleet({ stateCacheMs: 60_000 });
   const stale = t.instance();
+  const events: BreakerEvent[] = [];
+  stale.onEvent((event) => events.push(event));
   await stale.execute(ok); // caches CLOSED for a minute
   await t.instance().disable();
   await expect(stale.execute(boom)).rejects.toThrow();
   const item = t.memory.rawItem(NAME);
   expect(item).toMatchObject({ state: 'DISABLED' });
   expect(item).not.toHaveProperty('expiresAt');
-  expect((await stale.getState()).failures).toBe(1); // the failure still counted
+  expect((await stale.getState()).failures).toBe(0);
+  expect(events).toContainEqual(expect.objectContaining({ type: 'outcomeDiscarded', outcome: 'failure', reason: 'periodEnded' }));
 });
 
 test('itemTtlMs 0 writes no expiry at all', async () => {

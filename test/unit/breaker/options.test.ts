@@ -43,7 +43,7 @@ describe('options', () => {
     ['halfOpenMaxCalls', { halfOpenMaxCalls: 0 }],
     ['halfOpenSuccessThreshold', { halfOpenSuccessThreshold: 0 }],
     ['stateCacheMs', { stateCacheMs: -1 }],
-    ['storeTimeoutMs', { storeTimeoutMs: 60_000 }],
+    ['storeTimeoutMs', { storeTimeoutMs: 600_000 }],
     ['storeMaxAttempts', { storeMaxAttempts: 0 }],
     ['onStoreError', { onStoreError: 'ignore' }],
     ['itemTtlMs', { itemTtlMs: -1 }],

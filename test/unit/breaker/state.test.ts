@@ -2,7 +2,7 @@ import { parseItem, UNREADABLE } from '../../../src/breaker/state';
 
 describe('parseItem', () => {
   test('a missing item is closed, version null, no problems', () => {
-    expect(parseItem('c', undefined)).toMatchObject({ state: 'CLOSED', version: null, exists: false, problems: [] });
+    expect(parseItem('c', undefined)).toMatchObject({ state: 'CLOSED', version: null, problems: [] });
   });
 
   test('a well-formed half-open item', () => {

@@ -7,7 +7,6 @@ import type { Context } from 'aws-lambda';
 import { CircuitBreaker, MemoryStateStore } from '../../../src/breaker';
 import { createHandler, type GetUserHandler } from '../../../src/handlers/getUser';
 import { createMetrics, recordBreakerEvent } from '../../../src/observability/metrics';
-import { BreakerCallObserver } from '../../../src/observability/breakerCallObserver';
 import { logBreakerEvent } from '../../../src/observability/breakerEventLog';
 import { noTracing } from '../../../src/observability/tracer';
 import { CircuitOpenError } from '../../../src/breaker/errors';
@@ -62,7 +61,6 @@ function world(options: { getUser?: () => Promise<never> } = {}): World {
   const getUser = createGetUser({
     circuit: 'user-directory',
     breaker,
-    observer: new BreakerCallObserver((listener) => breaker.onEvent(listener)),
     directory,
     users,
     tracing: noTracing,
@@ -214,7 +212,6 @@ describe('GET /user/{id}', () => {
       const getUser = createGetUser({
         circuit: 'user-directory',
         breaker: { execute: () => Promise.reject(new CircuitOpenError('user-directory', retryAfterMs as number, 'FORCED_OPEN')) },
-        observer: new BreakerCallObserver(() => undefined),
         directory: fakeDirectory(),
         users,
         tracing: noTracing,

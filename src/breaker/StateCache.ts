@@ -1,0 +1,47 @@
+/** What one instance last learned of the shared state, and whether it may still trust it. */
+import type { CircuitRecord } from './state';
+
+export class StateCache {
+  private cached?: { record: CircuitRecord; at: number; receivedSeq: number };
+  private seq = 0;
+  /** The latest time this instance's clock showed; a clock reading below it means the clock stepped back. */
+  private latestNow = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly stateCacheMs: number) {}
+
+  /** A sequence number for a request about to be sent (see learn). */
+  issue(): number {
+    return ++this.seq;
+  }
+
+  /**
+   * The cached record if it may be trusted at `now`: an OPEN one until its open period ends (then the conditional
+   * probe write itself checks it), any other for stateCacheMs. Nothing is trusted after the clock moved backwards:
+   * an OPEN learned an hour "in the future" would otherwise keep rejecting after the fleet closed.
+   */
+  current(now: number): CircuitRecord | undefined {
+    if (now < this.latestNow) this.cached = undefined;
+    this.latestNow = Math.max(this.latestNow, now);
+    const cached = this.cached;
+    if (cached === undefined) return undefined;
+    if (cached.record.state === 'OPEN') return cached.record;
+    return now - cached.at < this.stateCacheMs ? cached.record : undefined;
+  }
+
+  /** The last record learned, however old (what a count write's stale-counter cleanup works from). */
+  latest(): CircuitRecord | undefined {
+    return this.cached?.record;
+  }
+
+  /**
+   * Cache what the store just said, unless it is older than what is cached: responses to concurrent requests can
+   * arrive out of order, and a late CLOSED must not overwrite the OPEN that replaced it (versions only grow). A
+   * response to a request sent after the cached one arrived is newer whatever its version (e.g. a deleted item).
+   */
+  learn(record: CircuitRecord, issuedSeq: number, now: number): void {
+    const cached = this.cached;
+    const receivedSeq = ++this.seq;
+    if (cached && (record.version ?? -1) < (cached.record.version ?? -1) && issuedSeq < cached.receivedSeq) return;
+    this.cached = { record, at: now, receivedSeq };
+  }
+}
