@@ -3,7 +3,8 @@
  * Lambda's log pipeline turns into metrics (no PutMetricData call, no extra permission, no latency on the request).
  * Namespace = the service name; dimensions `service` and `circuit`. What an operator alarms on:
  *   CircuitOpened, CircuitClosed   a state change made by this container (the fleet-wide total is the sum)
- *   BreakerStoreErrors             the breaker table did not answer in budget
+ *   BreakerStoreErrors             the breaker table did not answer in budget (or was not asked: failed moments ago)
+ *   BreakerOutcomesDiscarded       call outcomes not counted because their period had ended (late results)
  *   Fresh/Cached/NotFound/UnavailableAnswers   how each request was answered
  *   DirectoryCallFailures, DirectoryCallsRejected, DirectoryLatency   the downstream as the breaker saw it
  * The handler publishes once per request (one EMF line); breaker events land in the same batch.
@@ -41,4 +42,5 @@ export function recordBreakerEvent(metrics: RequestMetrics, event: BreakerEvent)
   if (event.type === 'stateChange' && (event.to === 'OPEN' || event.to === 'FORCED_OPEN')) metrics.addMetric('CircuitOpened', MetricUnit.Count, 1);
   if (event.type === 'stateChange' && event.to === 'CLOSED') metrics.addMetric('CircuitClosed', MetricUnit.Count, 1);
   if (event.type === 'storeError') metrics.addMetric('BreakerStoreErrors', MetricUnit.Count, 1);
+  if (event.type === 'outcomeDiscarded') metrics.addMetric('BreakerOutcomesDiscarded', MetricUnit.Count, 1);
 }
