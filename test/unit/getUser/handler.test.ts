@@ -183,6 +183,15 @@ describe('GET /user/{id}', () => {
     expect(response.body).not.toMatch(/ECONNREFUSED|10\.0\.0\.7|Error|at /);
   });
 
+  it('503 without Retry-After when an operator forced the circuit open (no end is promised)', async () => {
+    const { handler, breaker, directory } = world();
+    await breaker.forceOpen();
+    const response = await handler(getUserEvent('demo-3'));
+    expectJsonError(response, 503, 'DIRECTORY_UNAVAILABLE');
+    expect(response.headers).not.toHaveProperty('retry-after');
+    expect(directory.calls).toEqual([]);
+  });
+
   it('cancels the directory call when the Lambda context runs out of time: 503, counted neither way', async () => {
     const { handler, directory, breaker } = world();
     directory.script = 'hang';
