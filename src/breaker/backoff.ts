@@ -11,7 +11,7 @@ export interface BackoffSettings {
 }
 
 /** The open period before jitter, for backoff step `step` (0 = opened from closed). */
-export function baseOpenDuration(step: number, settings: BackoffSettings): number {
+function baseOpenDuration(step: number, settings: BackoffSettings): number {
   const grown = settings.openMs * Math.pow(settings.backoffMultiplier, step);
   return Math.min(settings.maxOpenMs, grown);
 }
@@ -20,7 +20,7 @@ export function baseOpenDuration(step: number, settings: BackoffSettings): numbe
  * `random()` as a number in [0, 1]: the function is injected, so its value is untrusted. Out of range is clamped;
  * NaN, a non-number or a throw counts as 0 (no jitter), so a bad `random` can never make the open period invalid.
  */
-export function unitInterval(random: () => number): number {
+function unitInterval(random: () => number): number {
   let r: unknown;
   try {
     r = random();

@@ -69,7 +69,7 @@ export function admissionFor(record: CircuitRecord, now: number, settings: Break
 }
 
 /** The lowest slot below halfOpenMaxCalls that is empty or whose lease expired. */
-export function freeSlot(record: CircuitRecord, now: number, halfOpenMaxCalls: number): number | undefined {
+function freeSlot(record: CircuitRecord, now: number, halfOpenMaxCalls: number): number | undefined {
   const held = new Set(livePermits(record, now).map((permit) => permit.slot));
   for (let slot = 0; slot < halfOpenMaxCalls; slot++) if (!held.has(slot)) return slot;
   return undefined;

@@ -57,7 +57,7 @@ export interface CircuitBreakerOptions {
   onStoreError?: 'allow' | 'deny';
   /** Whether a thrown error counts as a failure (e.g. return false for a 404). A throwing isFailure counts the error. @default every error counts */
   isFailure?: (error: unknown) => boolean;
-  /** The clock, epoch ms. @default Date.now */
+  /** The clock, epoch ms. A reading that is not a finite number rejects the call with a BreakerConfigError naming `now`. @default Date.now */
   now?: () => number;
   /** Random numbers in [0, 1) for jitter. A value out of range is clamped; NaN, a non-number or a throw means no jitter. @default Math.random */
   random?: () => number;
@@ -167,9 +167,23 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
   return {
     ...o,
     isFailure: o.isFailure ?? (() => true),
-    now: o.now ?? Date.now,
+    now: checkedClock(o.now ?? Date.now),
     random: o.random ?? Math.random,
     openingPolicy: policy,
+  };
+}
+
+/**
+ * The clock as the breaker uses it: an injected `now` is untrusted, and a time that is not a finite number would be
+ * written into the shared item (or refused by the store) and break every instance. Such a reading rejects the call
+ * with a BreakerConfigError naming `now`.
+ */
+function checkedClock(now: () => number): () => number {
+  if (now === Date.now) return now;
+  return () => {
+    const time: unknown = now();
+    if (typeof time !== 'number' || !Number.isFinite(time)) throw new BreakerConfigError('now', `must return epoch ms as a finite number, returned ${String(time)}`);
+    return time;
   };
 }
 

@@ -24,7 +24,7 @@
 import type { CircuitStateName } from './events';
 import { COUNTER_NAME } from './OpeningPolicy';
 
-export const STATE_NAMES: readonly CircuitStateName[] = ['CLOSED', 'OPEN', 'HALF_OPEN', 'FORCED_OPEN', 'DISABLED'];
+const STATE_NAMES: readonly CircuitStateName[] = ['CLOSED', 'OPEN', 'HALF_OPEN', 'FORCED_OPEN', 'DISABLED'];
 
 export const ATTR = {
   id: 'id',

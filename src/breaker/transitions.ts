@@ -21,7 +21,7 @@ const MAX_BACKOFF_STEP = 1_000;
 const MAX_COUNTER_REMOVALS = 2 * 100 + MAX_REMOVALS_PER_WRITE;
 
 /** The guard that matches exactly the item `record` was read from, malformed ones included. */
-export function guardOf(record: CircuitRecord): VersionGuard {
+function guardOf(record: CircuitRecord): VersionGuard {
   if (record.version === null) return { version: record.invalidNumericVersion ?? null };
   return record.problems.length === 0 ? { version: record.version, state: record.state } : { version: record.version };
 }

@@ -7,6 +7,7 @@
  *   BreakerStoreErrors             the breaker table did not answer in budget
  *   Fresh/Cached/NotFound/InvalidRecord/Unavailable/CacheUnavailableAnswers   how each request was answered
  *   InvalidDirectoryRecords        the directory answered an invalid record (not counted by the breaker)
+ *   BreakerOutcomesDiscarded       call outcomes not counted because their period had ended (late results)
  *   DirectoryCallFailures, DirectoryCallsRejected, DirectoryLatency   the downstream as the breaker saw it
  * The handler publishes once per request (one EMF line); breaker events land in the same batch.
  */
@@ -20,6 +21,7 @@ export const METRIC = {
   circuitOpened: 'CircuitOpened',
   circuitClosed: 'CircuitClosed',
   breakerStoreErrors: 'BreakerStoreErrors',
+  breakerOutcomesDiscarded: 'BreakerOutcomesDiscarded',
   /**
    * Reserved: containers deciding alone because the breaker table is unreachable (`onStoreError: 'local'`).
    * Not emitted yet; the dashboard already shows it.
@@ -80,4 +82,5 @@ export function recordBreakerEvent(metrics: RequestMetrics, event: BreakerEvent)
   if (event.type === 'stateChange' && (event.to === 'OPEN' || event.to === 'FORCED_OPEN')) metrics.addMetric(METRIC.circuitOpened, MetricUnit.Count, 1);
   if (event.type === 'stateChange' && event.to === 'CLOSED') metrics.addMetric(METRIC.circuitClosed, MetricUnit.Count, 1);
   if (event.type === 'storeError') metrics.addMetric(METRIC.breakerStoreErrors, MetricUnit.Count, 1);
+  if (event.type === 'outcomeDiscarded') metrics.addMetric(METRIC.breakerOutcomesDiscarded, MetricUnit.Count, 1);
 }

@@ -1,4 +1,5 @@
 /** A breaker state table on the integration DynamoDB backend (dynalite by default; see test/support/dynamoBackend.ts). */
+import { Agent } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoBackend, type RunningDynamoBackend } from '../dynamoBackend';
 
@@ -11,8 +12,19 @@ export interface BreakerTable {
   stop(): Promise<void>;
 }
 
+/**
+ * A client without keep-alive: on a loaded machine a pooled socket can sit idle past the server's keep-alive timeout
+ * and be closed just as a request goes out ("socket hang up"), which fails a count that must not be retried (it may
+ * have been applied). A connection per request makes the tests independent of the machine's speed.
+ */
 export function clientFor(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  return new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+    requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
+  });
 }
 
 export async function startBreakerTable(tableName = 'circuit-breakers'): Promise<BreakerTable> {

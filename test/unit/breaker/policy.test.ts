@@ -1,4 +1,7 @@
-import { baseOpenDuration, openDuration } from '../../../src/breaker/backoff';
+import { openDuration } from '../../../src/breaker/backoff';
+
+/** The open period without jitter (random 0). */
+const baseOpenDuration = (step: number, settings: Parameters<typeof openDuration>[1]) => openDuration(step, settings, () => 0);
 import { FailureCountPolicy } from '../../../src/breaker/FailureCountPolicy';
 
 describe('FailureCountPolicy', () => {

@@ -126,6 +126,13 @@ describe('settings that validated but broke the breaker', () => {
     expect(() => new CircuitBreaker({ name: 'c', store: new MemoryStateStore(), ...options })).not.toThrow();
   });
 
+  test('a clock returning NaN rejects the call with an error naming now, and writes nothing to the shared item', async () => {
+    const memory = new MemoryStateStore();
+    const breaker = new CircuitBreaker({ name: NAME, store: memory, now: () => Number.NaN });
+    await expect(breaker.execute(ok)).rejects.toMatchObject({ name: 'BreakerConfigError', option: 'now' });
+    expect(memory.rawItem(NAME)).toBeUndefined();
+  });
+
   test('windowBuckets is bounded (each bucket is an attribute every clearing write removes)', () => {
     expect(() => new CircuitBreaker({ name: 'c', store: new MemoryStateStore(), windowBuckets: 1_000, windowMs: 60_000, failureThreshold: 700 })).toThrow(/'windowBuckets'/);
   });

@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { CircuitBreaker, MemoryStateStore } from '../../../src/breaker';
-import { createHandler, type GetUserHandler } from '../../../src/handlers/getUser';
+import { createHandler, RESPONSE_RESERVE_MS, type GetUserHandler } from '../../../src/handlers/getUser';
 import { createMetrics, recordBreakerEvent } from '../../../src/observability/metrics';
 import { logBreakerEvent } from '../../../src/observability/breakerEventLog';
 import { noTracing } from '../../../src/observability/tracer';
@@ -283,6 +283,27 @@ describe('GET /user/{id}', () => {
     expectJsonError(response, 503, 'DIRECTORY_UNAVAILABLE');
     expect(response.headers['retry-after']).toBe('1');
     expect(response.body).not.toMatch(/ECONNREFUSED|10\.0\.0\.7|Error|at /);
+  });
+
+  it('503 without Retry-After when an operator forced the circuit open (no end is promised)', async () => {
+    const { handler, breaker, directory } = world();
+    await breaker.forceOpen();
+    const response = await handler(getUserEvent('demo-3'));
+    expectJsonError(response, 503, 'DIRECTORY_UNAVAILABLE');
+    expect(response.headers).not.toHaveProperty('retry-after');
+    expect(directory.calls).toEqual([]);
+  });
+
+  it('cancels the directory call when the Lambda context runs out of time: 503, counted neither way', async () => {
+    const { handler, directory, breaker } = world();
+    directory.script = 'hang';
+    // No time left beyond the response reserve: the call's deadline is 1 ms, far before the breaker's 200 ms timeout.
+    const context = { awsRequestId: 'req-deadline', getRemainingTimeInMillis: () => RESPONSE_RESERVE_MS } as unknown as Context;
+    const response = await handler(getUserEvent('demo-3'), context);
+    expectJsonError(response, 503, 'DIRECTORY_UNAVAILABLE');
+    expect(directory.calls).toEqual(['demo-3']);
+    expect(await breaker.getState()).toMatchObject({ state: 'CLOSED', failures: 0 });
+    expect(output.jsonLines().find((entry) => entry.message === 'request completed')).toMatchObject({ outcome: 'cancelled', state: 'CLOSED' });
   });
 
   it('opens after the threshold; then answers from the cache or 503 without calling the directory', async () => {
