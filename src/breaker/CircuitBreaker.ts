@@ -12,7 +12,7 @@ import { CallTimeoutError, CircuitOpenError, StateStoreError, StoreTimeoutError 
 import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
-import type { StateStore, WriteOutcome } from './store/StateStore';
+import { MAX_REMOVALS_PER_WRITE, type StateStore, type WriteOutcome } from './store/StateStore';
 import {
   admissionFor,
   closeTransition,
@@ -258,7 +258,7 @@ export class CircuitBreaker {
       // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
       const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, this.settings);
       return this.storeCall('recordCount', 'ifNotApplied', (abortSignal) =>
-        this.store.recordCount(this.name, { counter, staleCounters, now, ...expiry }, { abortSignal }),
+        this.store.recordCount(this.name, { increments: { [counter]: 1 }, staleCounters: staleCounters.slice(0, MAX_REMOVALS_PER_WRITE), now, ...expiry }, { abortSignal }),
       );
     };
     let result = await recordCount();

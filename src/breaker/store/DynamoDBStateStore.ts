@@ -21,15 +21,17 @@ import {
 import { convertToNative, marshall } from '@aws-sdk/util-dynamodb';
 import { BreakerConfigError } from '../errors';
 import { ATTR, parseItem, permitAttribute, UNREADABLE, type CircuitRecord } from '../state';
-import type {
-  AcquirePermitRequest,
-  PermitRef,
-  RecordCountRequest,
-  StateStore,
-  StoreRequestOptions,
-  TransitionRequest,
-  VersionGuard,
-  WriteOutcome,
+import {
+  OPEN_DETAILS,
+  type AcquirePermitRequest,
+  type ReadOptions,
+  type PermitRef,
+  type RecordCountRequest,
+  type StateStore,
+  type StoreRequestOptions,
+  type TransitionRequest,
+  type VersionGuard,
+  type WriteOutcome,
 } from './StateStore';
 
 export interface DynamoDBStateStoreOptions {
@@ -66,9 +68,9 @@ export class DynamoDBStateStore implements StateStore {
     this.client = options.client ?? new DynamoDBClient({ maxAttempts: 1 });
   }
 
-  async read(circuit: string, options: StoreRequestOptions): Promise<CircuitRecord> {
+  async read(circuit: string, options: ReadOptions): Promise<CircuitRecord> {
     const output = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: circuit } }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: circuit } }, ConsistentRead: options.consistent !== false }),
       { abortSignal: options.abortSignal },
     );
     return parseItem(circuit, toNative(output.Item));
@@ -82,7 +84,7 @@ export class DynamoDBStateStore implements StateStore {
     update.condition = `attribute_not_exists(${name(update, ATTR.state)}) OR NOT (${name(update, ATTR.state)} IN (${value(update, 'OPEN')}, ${value(update, 'HALF_OPEN')}, ${value(update, 'FORCED_OPEN')}))`;
     // Race: two instances each reading 3 failures and writing 4 lose one. ADD is atomic, and works on a missing item
     // or attribute (a top-level one; a nested map path would fail when the map does not exist yet).
-    update.add.push(`${name(update, request.counter)} ${value(update, 1)}`);
+    for (const [counter, amount] of Object.entries(request.increments)) update.add.push(`${name(update, counter)} ${value(update, amount)}`);
     // The first write to a circuit creates it closed at version 0; if_not_exists never overwrites a live state.
     update.set.push(`${name(update, ATTR.state)} = if_not_exists(${name(update, ATTR.state)}, ${value(update, 'CLOSED')})`);
     update.set.push(`${name(update, ATTR.version)} = if_not_exists(${name(update, ATTR.version)}, ${value(update, 0)})`);
@@ -92,7 +94,7 @@ export class DynamoDBStateStore implements StateStore {
     if (request.expiresAt !== undefined) update.set.push(`${name(update, ATTR.expiresAt)} = ${value(update, request.expiresAt)}`);
     // Buckets that left the window go in the same write (other paths than the ADD, so no conflict). A stale bucket
     // another instance still adds to would by definition no longer count.
-    for (const counter of request.staleCounters) if (counter !== request.counter) update.remove.push(name(update, counter));
+    for (const counter of request.staleCounters) if (!(counter in request.increments)) update.remove.push(name(update, counter));
     return this.write(circuit, update, options);
   }
 
@@ -117,6 +119,10 @@ export class DynamoDBStateStore implements StateStore {
     else update.remove.push(name(update, ATTR.openUntil));
     if (request.expiresAt !== undefined) update.set.push(`${name(update, ATTR.expiresAt)} = ${value(update, request.expiresAt)}`);
     else update.remove.push(name(update, ATTR.expiresAt));
+    for (const attribute of OPEN_DETAILS) {
+      const detail = request[attribute];
+      if (detail !== undefined) update.set.push(`${name(update, attribute)} = ${value(update, detail)}`);
+    }
     if (request.permit) {
       // The first prober's OPEN -> HALF_OPEN takes slot 0 in the same write: no window in which another instance
       // could see HALF_OPEN with every slot free and start more trials than allowed.

@@ -4,15 +4,17 @@
  * async callers, with the same conditions as DynamoDBStateStore (see there for the race each one closes).
  */
 import { ATTR, parseItem, permitAttribute, type CircuitRecord } from '../state';
-import type {
-  AcquirePermitRequest,
-  PermitRef,
-  RecordCountRequest,
-  StateStore,
-  StoreRequestOptions,
-  TransitionRequest,
-  VersionGuard,
-  WriteOutcome,
+import {
+  OPEN_DETAILS,
+  type AcquirePermitRequest,
+  type ReadOptions,
+  type PermitRef,
+  type RecordCountRequest,
+  type StateStore,
+  type StoreRequestOptions,
+  type TransitionRequest,
+  type VersionGuard,
+  type WriteOutcome,
 } from './StateStore';
 
 type RawItem = Record<string, unknown>;
@@ -34,7 +36,7 @@ export class MemoryStateStore implements StateStore {
     return item === undefined ? undefined : structuredClone(item);
   }
 
-  async read(circuit: string, _options?: StoreRequestOptions): Promise<CircuitRecord> {
+  async read(circuit: string, _options?: ReadOptions): Promise<CircuitRecord> {
     await Promise.resolve();
     return this.snapshot(circuit);
   }
@@ -49,8 +51,8 @@ export class MemoryStateStore implements StateStore {
         item[ATTR.version] ??= 0;
         item[ATTR.updatedAt] = request.now;
         if (request.expiresAt !== undefined) item[ATTR.expiresAt] = request.expiresAt;
-        item[request.counter] = addNumber(item[request.counter], 1, request.counter);
-        for (const name of request.staleCounters) delete item[name];
+        for (const [counter, amount] of Object.entries(request.increments)) item[counter] = addNumber(item[counter], amount, counter);
+        for (const name of request.staleCounters) if (!(name in request.increments)) delete item[name];
       },
     );
   }
@@ -72,6 +74,9 @@ export class MemoryStateStore implements StateStore {
         else delete item[ATTR.openUntil];
         if (request.expiresAt !== undefined) item[ATTR.expiresAt] = request.expiresAt;
         else delete item[ATTR.expiresAt];
+        for (const attribute of OPEN_DETAILS) {
+          if (request[attribute] !== undefined) item[attribute] = request[attribute];
+        }
         for (const name of request.remove) delete item[name];
         if (request.permit) item[permitAttribute(request.permit.slot)] = leaseValue(request.permit.expiresAt, request.permit.token);
       },

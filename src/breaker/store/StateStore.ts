@@ -14,6 +14,19 @@ export interface StoreRequestOptions {
   abortSignal: AbortSignal;
 }
 
+/** A read's settings. */
+export interface ReadOptions extends StoreRequestOptions {
+  /**
+   * false allows an eventually consistent read (DynamoDB `ConsistentRead: false`); stores that are always consistent
+   * (Redis, memory) ignore it.
+   * @default true
+   */
+  consistent?: boolean;
+}
+
+/** Most stale counters one recordCount removes (keeps each write small). */
+export const MAX_REMOVALS_PER_WRITE = 20;
+
 /** What a transition leaves: a version (null = the item has no valid version) and, for a well-formed item, its state. */
 export interface VersionGuard {
   version: number | null;
@@ -27,9 +40,9 @@ export interface WriteOutcome {
 }
 
 export interface RecordCountRequest {
-  /** The counter to ADD 1 to (from the opening policy). */
-  counter: string;
-  /** Counters to REMOVE in the same write (out of the window); never `counter`. */
+  /** Counter name (`^[fs]_\d+$`) -> positive integer to ADD, all in the same atomic write. */
+  increments: Record<string, number>;
+  /** Counters to REMOVE in the same write (out of the window); never a key of `increments`; at most MAX_REMOVALS_PER_WRITE. */
   staleCounters: string[];
   /** The TTL attribute to SET (epoch seconds); absent: left as it is. */
   expiresAt?: number;
@@ -52,8 +65,16 @@ export interface TransitionRequest {
   heldPermit?: { slot: number; token: string };
   /** The TTL attribute (epoch seconds); absent: removed, so the item never expires. */
   expiresAt?: number;
+  /** For operators, set by OPEN transitions (epoch ms it opened, why, failures and calls in the window); absent: left as is. */
+  openedAt?: number;
+  openReason?: string;
+  openFailures?: number;
+  openCalls?: number;
   now: number;
 }
+
+/** The TransitionRequest fields an OPEN transition writes for operators; a transition sets those it is given. */
+export const OPEN_DETAILS = ['openedAt', 'openReason', 'openFailures', 'openCalls'] as const;
 
 export interface AcquirePermitRequest {
   /** The HALF_OPEN version the permit belongs to. */
@@ -69,9 +90,9 @@ export interface PermitRef {
 }
 
 export interface StateStore {
-  /** Strongly consistent read of the circuit's item. */
-  read(circuit: string, options: StoreRequestOptions): Promise<CircuitRecord>;
-  /** ADD 1 to a counter, if the circuit counts outcomes (closed, disabled, or no valid state yet). */
+  /** Read of the circuit's item (strongly consistent unless `options.consistent` is false). */
+  read(circuit: string, options: ReadOptions): Promise<CircuitRecord>;
+  /** ADD each increment to its counter, if the circuit counts outcomes (closed, disabled, or no valid state yet). */
   recordCount(circuit: string, request: RecordCountRequest, options: StoreRequestOptions): Promise<WriteOutcome>;
   /** Move to a new state, if the item is still at `from`. */
   transition(circuit: string, request: TransitionRequest, options: StoreRequestOptions): Promise<WriteOutcome>;

@@ -35,7 +35,7 @@ const budget = () => ({ abortSignal: AbortSignal.timeout(10_000) });
 /** A closed circuit at version 0 with one failure counted. */
 async function closedCircuit(): Promise<string> {
   const circuit = `race-${++circuitSeq}`;
-  await instance().store.recordCount(circuit, { counter: `f_${NOW}`, staleCounters: [], now: NOW }, budget());
+  await instance().store.recordCount(circuit, { increments: { [`f_${NOW}`]: 1 }, staleCounters: [], now: NOW }, budget());
   return circuit;
 }
 
@@ -75,7 +75,7 @@ test(`${backend}: a failure refused because the circuit opened meanwhile costs $
   const circuit = await closedCircuit();
   await instance().store.transition(circuit, open, budget());
   const late = instance();
-  const refused = await late.store.recordCount(circuit, { counter: `f_${NOW}`, staleCounters: [], now: NOW }, budget());
+  const refused = await late.store.recordCount(circuit, { increments: { [`f_${NOW}`]: 1 }, staleCounters: [], now: NOW }, budget());
   expect(refused).toMatchObject({ applied: false, record: { state: 'OPEN', version: 1, counters: {} } });
   expect(late.requests.counts()).toEqual(LOST_RACE_COST);
 });

@@ -7,7 +7,7 @@ const opts = { abortSignal: new AbortController().signal };
 describe('MemoryStateStore is exact under concurrent async callers', () => {
   test('1000 concurrent failure ADDs are all counted', async () => {
     const store = new MemoryStateStore();
-    await Promise.all(Array.from({ length: 1000 }, () => store.recordCount('c', { counter: 'f_0', staleCounters: [], now: 1 }, opts)));
+    await Promise.all(Array.from({ length: 1000 }, () => store.recordCount('c', { increments: { f_0: 1 }, staleCounters: [], now: 1 }, opts)));
     expect((await store.read('c', opts)).counters).toEqual({ f_0: 1000 });
   });
 
