@@ -45,7 +45,7 @@ export function decodeHash(flat: readonly unknown[]): Record<string, unknown> | 
 /** A native value as the string the hash holds (leases and other objects as JSON). */
 export function encodeField(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value);
 }
 
