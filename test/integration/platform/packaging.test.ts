@@ -122,7 +122,7 @@ describe.each(STAGES)('the %s package', (stage) => {
     const env = { ...Variables, TABLE_ARN: `arn:aws:dynamodb:us-east-1:123456789012:table/${String(Variables.TABLE_NAME)}` } as Record<string, string>;
     expect(loadConfig(env)).toMatchObject({
       usersTableName: `simple-web-service-${stage}-users`,
-      breakerTableName: `simple-web-service-${stage}-circuit-breakers`,
+      breakerStore: { kind: 'dynamodb', tableName: `simple-web-service-${stage}-circuit-breakers` },
     });
   });
 
