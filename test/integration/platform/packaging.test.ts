@@ -29,18 +29,20 @@ interface Statement {
 
 const workRoot = mkdtempSync(path.join(os.tmpdir(), 'sls-package-'));
 const packaged = {} as Record<Stage, Packaged>;
+/** dev with --param="breakerStore=redis" (the breaker's state in ElastiCache; GetUser in the VPC). */
+let redisVariant: Packaged;
 
-async function packageStage(stage: Stage): Promise<Packaged> {
-  const directory = path.join(workRoot, stage);
-  const home = path.join(workRoot, `home-${stage}`);
+async function packageStage(stage: Stage, variant: string = stage, params: string[] = []): Promise<Packaged> {
+  const directory = path.join(workRoot, variant);
+  const home = path.join(workRoot, `home-${variant}`);
   // Only what a machine with no AWS account has: no AWS_* variables, a HOME without ~/.aws.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
   const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
-    [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', stage, '--package', directory],
+    [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', stage, '--package', directory, ...params.map((param) => `--param=${param}`)],
     {
       cwd: PROJECT_ROOT,
-      env: { ...env, HOME: home, ESBUILD_WORK_FOLDER: path.join('.esbuild', `package-test-${process.pid}-${stage}`) },
+      env: { ...env, HOME: home, ESBUILD_WORK_FOLDER: path.join('.esbuild', `package-test-${process.pid}-${variant}`) },
       maxBuffer: 10 * 1024 * 1024,
     },
   );
@@ -57,11 +59,12 @@ beforeAll(async () => {
   // One after the other: serverless-esbuild passes each zip through the project's own .serverless/ folder,
   // which two packaging runs at once would share.
   for (const stage of STAGES) packaged[stage] = await packageStage(stage);
-}, 120_000);
+  redisVariant = await packageStage('dev', 'dev-redis', ['breakerStore=redis']);
+}, 180_000);
 
 afterAll(() => {
   rmSync(workRoot, { recursive: true, force: true });
-  for (const stage of STAGES) rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-${stage}`), { recursive: true, force: true });
+  for (const variant of [...STAGES, 'dev-redis']) rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-${variant}`), { recursive: true, force: true });
 });
 
 const resource = (stage: Stage, logicalId: string) => {
@@ -126,6 +129,12 @@ describe.each(STAGES)('the %s package', (stage) => {
     });
   });
 
+  it('has the DynamoDB store (the default breakerStore): no VPC, no cache', () => {
+    expect(Object.keys(packaged[stage].template.Resources).filter((id) => !/^GetUserLambdaVersion/.test(id)).sort()).toEqual(DYNAMODB_STACK);
+    expect(resource(stage, 'GetUserLambdaFunction').VpcConfig).toBeUndefined();
+    expect(resource(stage, 'GetUserIamRoleLambdaExecution').ManagedPolicyArns).toEqual([]);
+  });
+
   it('keeps users and breaker state in two on-demand tables keyed by id', () => {
     for (const table of ['Users', 'CircuitBreakers']) {
       expect(resource(stage, table)).toMatchObject({
@@ -167,6 +176,77 @@ describe.each(STAGES)('the %s package', (stage) => {
       const logs = statements.filter((statement) => statement.Action.some((action) => action.startsWith('logs:')));
       expect(JSON.stringify(logs.map((statement) => statement.Resource))).toContain(`log-group:/aws/lambda/simple-web-service-${stage}-GetUser:`);
     });
+  });
+});
+
+const COMMON_STACK = [
+  'GetUserIamRoleLambdaExecution',
+  'GetUserLambdaFunction',
+  'GetUserLambdaPermissionHttpApi',
+  'GetUserLogGroup',
+  'HttpApi',
+  'HttpApiIntegrationGetUser',
+  'HttpApiRouteGetUserIdVar',
+  'HttpApiStage',
+  'ServerlessDeploymentBucket',
+  'ServerlessDeploymentBucketPolicy',
+  'Users',
+];
+const DYNAMODB_STACK = [...COMMON_STACK, 'CircuitBreakers'].sort();
+const REDIS_STACK = [...COMMON_STACK, 'BreakerCache', 'BreakerCacheSecurityGroup', 'BreakerClientSecurityGroup', 'DynamoDBEndpoint'].sort();
+
+describe('dev with breakerStore=redis', () => {
+  const redisResource = (logicalId: string) => {
+    const found = redisVariant.template.Resources[logicalId];
+    if (!found) throw new Error(`the redis template has no ${logicalId}`);
+    return found.Properties;
+  };
+  const ref = (logicalId: string) => ({ Ref: logicalId });
+
+  it('packages with no warnings, GetUser still one bundled file', () => {
+    expect(redisVariant.output).toContain('Packaging simple-web-service for stage dev');
+    expect(redisVariant.output).not.toMatch(/warning/i);
+    expect(zipEntries(path.join(redisVariant.directory, 'GetUser.zip')).sort()).toEqual(['src/handlers/getUser.js', 'src/handlers/getUser.js.map']);
+  });
+
+  it('has an ElastiCache Serverless Valkey cache, two security groups and a DynamoDB gateway endpoint instead of the breaker table', () => {
+    expect(Object.keys(redisVariant.template.Resources).filter((id) => !/^GetUserLambdaVersion/.test(id)).sort()).toEqual(REDIS_STACK);
+    expect(redisVariant.template).not.toHaveProperty('Conditions');
+    expect(redisResource('BreakerCache')).toMatchObject({ Engine: 'valkey', ServerlessCacheName: 'simple-web-service-dev-breaker', SecurityGroupIds: [ref('BreakerCacheSecurityGroup')] });
+    expect(redisResource('DynamoDBEndpoint')).toMatchObject({ VpcEndpointType: 'Gateway', VpcId: 'vpc-0123456789abcdef0' });
+  });
+
+  it('lets only GetUser reach the cache, on port 6379', () => {
+    expect(redisResource('BreakerCacheSecurityGroup').SecurityGroupIngress).toEqual([
+      { IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, SourceSecurityGroupId: ref('BreakerClientSecurityGroup'), Description: expect.any(String) },
+    ]);
+    expect(redisResource('BreakerClientSecurityGroup').SecurityGroupIngress).toBeUndefined();
+    expect(redisResource('GetUserLambdaFunction').VpcConfig).toEqual({
+      SecurityGroupIds: [ref('BreakerClientSecurityGroup')],
+      SubnetIds: { 'Fn::Split': [',', 'subnet-0123456789abcdef0,subnet-0123456789abcdef1'] },
+    });
+  });
+
+  it('tells GetUser the store and the cache URL (TLS), and no breaker table; its config parser accepts it', () => {
+    const { Variables } = redisResource('GetUserLambdaFunction').Environment as { Variables: Record<string, unknown> };
+    expect(Variables).toMatchObject({ BREAKER_STORE: 'redis' });
+    expect(Variables).not.toHaveProperty('BREAKER_TABLE_NAME');
+    expect(Variables.BREAKER_REDIS_URL).toEqual({
+      'Fn::Join': ['', ['rediss://', { 'Fn::GetAtt': ['BreakerCache', 'Endpoint.Address'] }, ':', { 'Fn::GetAtt': ['BreakerCache', 'Endpoint.Port'] }]],
+    });
+    const env = { ...Variables, TABLE_ARN: 'arn', BREAKER_REDIS_URL: 'rediss://breaker-x.serverless.use1.cache.amazonaws.com:6379' } as Record<string, string>;
+    expect(loadConfig(env).breakerStore).toEqual({ kind: 'redis', url: env.BREAKER_REDIS_URL });
+  });
+
+  it("GetUser's role: the Users table, logs and X-Ray, plus the managed policy a VPC function needs; nothing for a breaker table", () => {
+    const role = redisResource('GetUserIamRoleLambdaExecution');
+    const statements = (role.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+    expect(statements.filter((statement) => !statement.Action.some((action) => action.startsWith('logs:')))).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: getAtt('Users') },
+      { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+    ]);
+    expect(JSON.stringify(role.ManagedPolicyArns)).toContain('service-role/AWSLambdaVPCAccessExecutionRole');
+    expect(role.ManagedPolicyArns).toHaveLength(1);
   });
 });
 
