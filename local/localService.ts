@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynalite, type RunningDynalite } from './dynalite';
 import { freePort } from './freePort';
+import { startRedisServer } from './redisServer';
 import { startServerlessOffline, type RunningServerlessOffline } from './serverlessOffline';
 import { createTables, readTablesFromServerlessYml } from './tablesFromServerlessYml';
 import { startUserDirectoryStub, type RunningUserDirectoryStub } from './userDirectoryStub';
@@ -27,6 +28,11 @@ export interface LocalServiceOptions {
    * stub's URL. None by default (what `npm start` runs).
    */
   params?: Record<string, string>;
+  /**
+   * Where the breaker's state lives: dynamodb (a table in dynalite, the default) or redis (a redis-server this
+   * starts on a free port; it must be installed). Sets serverless.yml's breakerStore param.
+   */
+  store?: 'dynamodb' | 'redis';
   /** serverless-offline's output: request log and handler logs. */
   onOutput?: (text: string) => void;
   /** Aborting while starting stops whatever was started and rejects with the signal's reason. */
@@ -38,6 +44,9 @@ export interface RunningLocalService {
   apiUrl: string;
   directoryUrl: string;
   dynamoEndpoint: string;
+  /** The breaker's store, and with redis the server's URL (e.g. redis://127.0.0.1:41234). */
+  store: 'dynamodb' | 'redis';
+  redisUrl?: string;
   /** The stub itself, to switch its mode from code. */
   directory: RunningUserDirectoryStub;
   /** Table names by serverless.yml logical id, e.g. { Users: 'simple-web-service-dev-users', ... }. */
@@ -79,6 +88,15 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       client.destroy();
     }
 
+    const store = options.store ?? 'dynamodb';
+    let redisUrl: string | undefined;
+    if (store === 'redis') {
+      options.signal?.throwIfAborted();
+      const redis = await startRedisServer();
+      stops.push(redis.stop);
+      redisUrl = redis.url;
+    }
+
     options.signal?.throwIfAborted();
     const directory = await startUserDirectoryStub({ port: options.directoryPort ?? 4010 });
     stops.push(directory.stop);
@@ -88,7 +106,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       stage,
       httpPort: await portOrFree(options.port ?? 3000),
       lambdaPort: await portOrFree(options.lambdaPort ?? 0),
-      params: { ...options.params, userDirectoryUrl: directory.url },
+      params: { ...options.params, userDirectoryUrl: directory.url, ...(redisUrl ? { breakerStore: 'redis', breakerRedisUrl: redisUrl } : {}) },
       env: {
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         // The handler signs requests to dynalite; dynalite accepts any credentials.
@@ -106,6 +124,8 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       apiUrl: offline.url,
       directoryUrl: directory.url,
       dynamoEndpoint: dynamo.endpoint,
+      store,
+      ...(redisUrl ? { redisUrl } : {}),
       directory,
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.input.TableName as string])),
       offlinePid: offline.pid,

@@ -3,16 +3,22 @@
  * and how to trip the breaker, and a clean stop on Ctrl-C.
  *
  *   PORT=3000 USER_DIRECTORY_PORT=4010 LAMBDA_PORT=<free> DATA_DIR=<in memory>   npm start [-- --data-dir DIR]
+ *   BREAKER_STORE=redis npm start   or   npm start -- --store redis   (the breaker's state in a local redis-server)
  */
 import { startLocalService, type RunningLocalService } from './localService';
+import { RedisServerMissingError } from './redisServer';
 
-const USAGE = `Usage: npm start [-- --data-dir DIR]
+const USAGE = `Usage: npm start [-- --data-dir DIR] [--store dynamodb|redis]
 
 Environment:
   PORT                 API port (default 3000)
   USER_DIRECTORY_PORT  user-directory stub port (default 4010)
   LAMBDA_PORT          serverless-offline's Lambda invoke port (default: a free port)
-  DATA_DIR             keep DynamoDB data in this directory (default: in memory)`;
+  DATA_DIR             keep DynamoDB data in this directory (default: in memory)
+  BREAKER_STORE        where the breaker's state lives: dynamodb (default) or redis (starts redis-server, which
+                       must be installed: apt-get install redis-server); --store overrides it`;
+
+type StoreName = 'dynamodb' | 'redis';
 
 class UsageError extends Error {}
 
@@ -31,13 +37,24 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-function dataDirFromArgs(args: string[]): string | undefined {
+function storeName(value: string, where: string): StoreName {
+  if (value !== 'dynamodb' && value !== 'redis') throw new UsageError(`${where} must be dynamodb or redis, got "${value}"`);
+  return value;
+}
+
+function optionsFromArgs(args: string[]): { dataDir: string | undefined; store: StoreName } {
   let dataDir = process.env.DATA_DIR || undefined;
+  let store = storeName(process.env.BREAKER_STORE || 'dynamodb', 'BREAKER_STORE');
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i];
     if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
+    } else if (arg === '--store') {
+      store = storeName(args[i + 1] ?? '', '--store');
+      i += 1;
+    } else if (arg.startsWith('--store=')) {
+      store = storeName(arg.slice('--store='.length), '--store');
     } else if (arg === '--data-dir') {
       dataDir = args[i + 1];
       i += 1;
@@ -48,7 +65,7 @@ function dataDirFromArgs(args: string[]): string | undefined {
       throw new UsageError(`unknown argument "${arg}"`);
     }
   }
-  return dataDir;
+  return { dataDir, store };
 }
 
 function banner(service: RunningLocalService, dataDir: string | undefined): string {
@@ -62,7 +79,8 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
     `  API             ${api}/user/{id}   (GetUser through serverless-offline)`,
     `  user directory  ${directory}/users/{id}   (stub: demo-1, demo-2, demo-3)`,
     `  DynamoDB        ${service.dynamoEndpoint}   (dynalite, ${dataDir ? `data in ${dataDir}` : 'in memory'})`,
-    `                  tables ${Object.values(service.tables).join(', ')}`,
+    `                  tables ${Object.values(service.tables).join(', ')}${service.redisUrl ? ' (the breaker table is not used)' : ''}`,
+    ...(service.redisUrl ? [`  Redis           ${service.redisUrl}   (redis-server, in memory: the breaker's state)`] : []),
     '',
     'Try it:',
     row(`curl -i ${api}/user/demo-1`, '200, x-user-source: directory'),
@@ -77,7 +95,7 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
     row(`curl -X POST ${directory}/_control -d '{"kind":"up"}'`),
     row(`curl ${directory}/_control`, 'mode and request counters'),
     'See and steer the circuit (force-open, disable, reset also work):',
-    row(`npm run breaker -- status --endpoint ${service.dynamoEndpoint}`),
+    row(service.redisUrl ? `npm run breaker -- status --store redis --endpoint ${service.redisUrl}` : `npm run breaker -- status --endpoint ${service.dynamoEndpoint}`),
     '',
     'Ctrl-C stops everything.',
     '',
@@ -85,7 +103,7 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
 }
 
 async function main(): Promise<void> {
-  const dataDir = dataDirFromArgs(process.argv.slice(2));
+  const { dataDir, store } = optionsFromArgs(process.argv.slice(2));
   // Signals are handled from the first moment: serverless-offline runs in its own process group, so dying on a
   // default SIGINT halfway through startup would leave it running.
   const startup = new AbortController();
@@ -98,7 +116,7 @@ async function main(): Promise<void> {
       return;
     }
     stopping = true;
-    console.log(`\n${reason}: stopping the API, the user-directory stub and DynamoDB...`);
+    console.log(`\n${reason}: stopping the API, the user-directory stub, DynamoDB and any Redis...`);
     if (!running.service) return startup.abort(new StartupAborted(exitCode));
     running.service.stop().then(
       () => process.exit(exitCode),
@@ -116,6 +134,7 @@ async function main(): Promise<void> {
     directoryPort: portFromEnv('USER_DIRECTORY_PORT', 4010),
     lambdaPort: portFromEnv('LAMBDA_PORT', 0),
     dataDir,
+    store,
     onOutput: (text) => process.stdout.write(text),
     signal: startup.signal,
   });
@@ -128,6 +147,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof StartupAborted) process.exit(error.exitCode);
-  console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error);
+  if (error instanceof RedisServerMissingError) console.error(`npm start --store redis: ${error.message}`);
+  else console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error);
   process.exit(1);
 });

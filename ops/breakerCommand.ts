@@ -4,7 +4,7 @@
  * obeys it once its cached state expires (an OPEN state is cached until its open period ends).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { CircuitBreaker, DynamoDBStateStore, type CircuitSnapshot } from '../src/breaker';
+import { CircuitBreaker, DynamoDBStateStore, type CircuitSnapshot, type StateStore } from '../src/breaker';
 import type { StageBreakerSettings } from './stageBreakerSettings';
 
 export const ACTIONS = ['status', 'force-open', 'disable', 'reset'] as const;
@@ -16,7 +16,12 @@ export interface BreakerCommand {
   /** The circuit's name; default: the stage's breakerName param. */
   circuit?: string;
   region?: string;
-  /** A local DynamoDB endpoint (npm start prints dynalite's); absent: AWS, with the SDK's usual credentials. */
+  /** Where the state lives (serverless.yml's breakerStore). Default dynamodb. */
+  store: 'dynamodb' | 'redis';
+  /**
+   * dynamodb: a local DynamoDB endpoint (npm start prints dynalite's); absent: AWS, with the SDK's usual credentials.
+   * redis (required): the server's URL, redis:// or rediss:// (npm start --store redis prints it).
+   */
   endpoint?: string;
   json: boolean;
 }
@@ -25,7 +30,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--json]
+export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--store dynamodb|redis] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--json]
 
   status      the shared state: state, failures in the window, when it may next be probed, trials in flight
   force-open  reject every call on every container until reset
@@ -33,9 +38,11 @@ export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage 
   reset       closed, counts cleared, backoff reset
 
 --endpoint points at a local DynamoDB (npm start prints it); without it the command talks to AWS with your credentials
-(it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table).`;
+(it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table).
+--store redis (the stage's breakerStore=redis) needs --endpoint redis://host:port or rediss://host:port: the cache's
+URL (from inside its VPC), or the local server npm start --store redis prints.`;
 
-const VALUE_FLAGS = ['--stage', '--region', '--endpoint', '--circuit'] as const;
+const VALUE_FLAGS = ['--stage', '--store', '--region', '--endpoint', '--circuit'] as const;
 
 export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
   const values: Partial<Record<(typeof VALUE_FLAGS)[number], string>> = {};
@@ -63,12 +70,18 @@ export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
   if (action === undefined) throw new UsageError(`an action is needed: one of ${ACTIONS.join(', ')}`);
   const stage = values['--stage'] ?? 'dev';
   if (!/^[a-zA-Z0-9-]+$/.test(stage)) throw new UsageError(`--stage must be letters, digits and '-', got "${stage}"`);
-  if (values['--endpoint'] !== undefined && !/^https?:\/\/[^\s/]+/.test(values['--endpoint'])) {
+  const store = values['--store'] ?? 'dynamodb';
+  if (store !== 'dynamodb' && store !== 'redis') throw new UsageError(`--store must be dynamodb or redis, got "${store}"`);
+  if (store === 'dynamodb' && values['--endpoint'] !== undefined && !/^https?:\/\/[^\s/]+/.test(values['--endpoint'])) {
     throw new UsageError(`--endpoint must be an http(s) URL, got "${values['--endpoint']}"`);
+  }
+  if (store === 'redis' && !/^rediss?:\/\/[^\s/]+/.test(values['--endpoint'] ?? '')) {
+    throw new UsageError(`--store redis needs --endpoint redis://host:port or rediss://host:port, got ${JSON.stringify(values['--endpoint'] ?? null)}`);
   }
   return {
     action,
     stage,
+    store,
     json,
     ...(values['--circuit'] !== undefined ? { circuit: values['--circuit'] } : {}),
     ...(values['--region'] !== undefined ? { region: values['--region'] } : {}),
@@ -82,15 +95,17 @@ export function clientConfigFor(command: BreakerCommand): DynamoDBClientConfig {
   return { endpoint: command.endpoint, region: command.region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
+/** `storeOrClient`: the DynamoDB client for the stage's table, or a ready store (e.g. a RedisStateStore). */
 export async function runBreakerCommand(
   command: BreakerCommand,
   settings: StageBreakerSettings,
-  client: DynamoDBClient,
+  storeOrClient: DynamoDBClient | StateStore,
   now: () => number = Date.now,
 ): Promise<CircuitSnapshot> {
+  const store = storeOrClient instanceof DynamoDBClient ? new DynamoDBStateStore({ tableName: settings.tableName, client: storeOrClient }) : storeOrClient;
   const breaker = new CircuitBreaker({
     name: command.circuit ?? settings.circuit,
-    store: new DynamoDBStateStore({ tableName: settings.tableName, client }),
+    store,
     failureThreshold: settings.failureThreshold,
     windowMs: settings.windowMs,
     // An operator at a terminal can wait longer for an answer than a request can.
@@ -111,8 +126,9 @@ export async function runBreakerCommand(
 }
 
 /** One human-readable paragraph for a terminal. */
-export function describeSnapshot(snapshot: CircuitSnapshot, settings: StageBreakerSettings): string {
-  const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, table ${settings.tableName}): ${snapshot.state}`];
+/** `where`: the store, as the operator named it (default: the stage's table). */
+export function describeSnapshot(snapshot: CircuitSnapshot, settings: StageBreakerSettings, where = `table ${settings.tableName}`): string {
+  const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, ${where}): ${snapshot.state}`];
   lines.push(`  failures in the last ${settings.windowMs / 1000} s: ${snapshot.failures} of ${settings.failureThreshold} that open it`);
   if (snapshot.state === 'OPEN') {
     lines.push(`  may be probed in ${Math.ceil(snapshot.retryAfterMs / 1000)} s (at ${new Date(snapshot.openUntil as number).toISOString()})`);
