@@ -26,15 +26,14 @@ export function createRedisConnection(url: string, logger: Pick<Logger, 'warn'>)
   // Without a listener an 'error' event would crash the process; the failed command is what the breaker reports.
   client.on('error', (error: unknown) => logger.warn('breaker store connection error', { error }));
   let connecting: Promise<unknown> | undefined;
-  const connected = (): Promise<unknown> => {
-    if (client.isReady) return Promise.resolve();
+  const connected = async (): Promise<void> => {
+    if (client.isReady) return;
+    if (!client.isOpen) connecting = undefined; // never connected, or the connection closed since: connect again
     connecting ??= client.connect().catch((error: unknown) => {
       connecting = undefined;
       throw error;
     });
-    return connecting.then(() => {
-      if (!client.isReady) connecting = undefined; // closed since: connect again next time
-    });
+    await connecting;
   };
   return {
     sendCommand: async (args, options) => {

@@ -12,6 +12,7 @@ import { startDynamoBackend, type RunningDynamoBackend } from '../../support/dyn
 import { captureOutput, type CapturedOutput } from '../../support/getUser/captureOutput';
 import { getUserEvent } from '../../support/getUser/events';
 import { createTable, localClient } from '../../support/getUser/tables';
+import { startRedisServer } from '../../../local/redisServer';
 import { startTestRedis, type TestRedis, type TestRedisClient } from '../../support/redisServer';
 
 let dynamo: RunningDynamoBackend;
@@ -78,4 +79,25 @@ test('Redis unreachable: requests are still served (onStoreError allow) and the 
   stub.setMode({ kind: 'up' });
   expect((await handler(getUserEvent('demo-1'))).statusCode).toBe(200);
   expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: 'circuit breaker store error', circuit: 'redis-gone', operation: 'read', policy: 'allow' }));
+});
+
+test('Redis restarted (a failover): one request meets the store error, the next reconnects and is counted again', async () => {
+  let server = await startRedisServer();
+  const { handler, container } = service('redis-restart', server.url);
+  stub.setMode({ kind: 'down' });
+  await handler(getUserEvent('demo-1'));
+  expect((await container.breaker.getState()).failures).toBe(1);
+  await server.stop();
+  // Served by onStoreError 'allow' (from the Users table: the directory is down), the store error logged.
+  expect((await handler(getUserEvent('demo-1'))).statusCode).toBe(200);
+  expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: 'circuit breaker store error', circuit: 'redis-restart' }));
+  server = await startRedisServer({ port: server.port });
+  try {
+    // A fresh server: the old state is gone (the circuit is closed and new), and the container reconnects by itself.
+    expect((await container.breaker.getState()).failures).toBe(0);
+    await handler(getUserEvent('demo-1'));
+    expect((await container.breaker.getState()).failures).toBe(1);
+  } finally {
+    await server.stop();
+  }
 });
