@@ -13,8 +13,9 @@
  * Bring your own client: a connected `@redis/client` (or `redis`) v5+ client. It is the documented default because it
  * is Redis's own Node.js client, the one Powertools for AWS Lambda's cache persistence layer shows beside Valkey GLIDE
  * (pure JavaScript, so the Lambda bundle needs no native binary), and its commands take an AbortSignal. Anything
- * with the same `sendCommand(args, { abortSignal })` works. Use a standalone (non-cluster) connection: ElastiCache
- * Serverless routes for you, and a cluster redirect (MOVED/ASK) is reported as a store error, not followed.
+ * with the same `sendCommand(args, { abortSignal })` works. Use a standalone (non-cluster) connection to the cache's
+ * one endpoint (every operation touches one key); a cluster redirect (MOVED/ASK) is not followed but reported as a
+ * store error, so a misrouted store fails loudly rather than silently.
  *
  * Errors: a connection error, a server error (including MOVED/ASK, READONLY, OOM) or an abort rejects the request;
  * the breaker reports it as a StateStoreError and applies `onStoreError`.
