@@ -46,3 +46,5 @@ describe('constantConditions', () => {
     ).toThrow(/BreakerCache was removed \(its condition is false\) but template\.Resources\.GetUser\.Properties\.Environment\.Variables\.URL still refers to it/);
   });
 });
+
+export {}; // a module, so its helpers do not clash with other test files' globals
