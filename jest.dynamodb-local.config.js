@@ -8,7 +8,7 @@ const base = require('./jest.config');
 /** @type {import('jest').Config} */
 module.exports = {
   ...base,
-  testMatch: ['<rootDir>/test/integration/{breaker,getUser,ops}/**/*.test.ts'],
+  testMatch: ['<rootDir>/test/integration/{breaker,getUser,ops}/**/*.test.ts', '<rootDir>/test/contract/dynamodb.test.ts'],
   globalSetup: '<rootDir>/test/support/dynamodbLocalRun/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/dynamodbLocalRun/globalTeardown.ts',
 };

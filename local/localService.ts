@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynalite, type RunningDynalite } from './dynalite';
 import { freePort } from './freePort';
+import { startRedisServer } from './redisServer';
 import { startServerlessOffline, type RunningServerlessOffline } from './serverlessOffline';
 import { readServerlessConfig } from '../tools/serverless-config/serverlessConfig';
 import { createTables, readTablesFromServerlessYml } from '../tools/serverless-config/tablesFromServerlessYml';
@@ -33,6 +34,11 @@ export interface LocalServiceOptions {
    * that name. None by default (what `npm start` runs).
    */
   params?: Record<string, string>;
+  /**
+   * Where the breaker's state lives: dynamodb (a table in dynalite, the default) or redis (a redis-server this
+   * starts on a free port; it must be installed). Sets serverless.yml's breakerStore param.
+   */
+  store?: 'dynamodb' | 'redis';
   /** serverless-offline's output: request log and handler logs. */
   onOutput?: (text: string) => void;
   /** Aborting while starting stops whatever was started and rejects with the signal's reason. */
@@ -50,6 +56,9 @@ export interface RunningLocalService {
   /** The directory the handler calls: the stub's URL, or the `userDirectoryUrl` given. */
   directoryUrl: string;
   dynamoEndpoint: string;
+  /** The breaker's store, and with redis the server's URL (e.g. redis://127.0.0.1:41234). */
+  store: 'dynamodb' | 'redis';
+  redisUrl?: string;
   /** The stub itself, to switch its mode from code; absent when a `userDirectoryUrl` was given. */
   directory?: RunningUserDirectoryStub;
   /** Table names by serverless.yml logical id, e.g. { Users: 'simple-web-service-dev-users', ... }. */
@@ -98,6 +107,15 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       client.destroy();
     }
 
+    const store = options.store ?? 'dynamodb';
+    let redisUrl: string | undefined;
+    if (store === 'redis') {
+      options.signal?.throwIfAborted();
+      const redis = await startRedisServer();
+      stops.push(redis.stop);
+      redisUrl = redis.url;
+    }
+
     options.signal?.throwIfAborted();
     let directory: RunningUserDirectoryStub | undefined;
     if (options.userDirectoryUrl === undefined) {
@@ -112,7 +130,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       stage,
       httpPort: await portOrFree(options.port ?? 3000),
       lambdaPort,
-      params: { ...options.params, userDirectoryUrl: directoryUrl },
+      params: { ...options.params, userDirectoryUrl: directoryUrl, ...(redisUrl ? { breakerStore: 'redis', breakerRedisUrl: redisUrl } : {}) },
       env: {
         // The AWS SDK's documented switch for its Node-version notice; local runs only, never the deployed function.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -133,6 +151,8 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
       lambdaInvokeUrl: `http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${functionName(stage)}/invocations`,
       directoryUrl,
       dynamoEndpoint: dynamo.endpoint,
+      store,
+      ...(redisUrl ? { redisUrl } : {}),
       ...(directory ? { directory } : {}),
       tables: Object.fromEntries(tables.map((table) => [table.logicalId, table.input.TableName as string])),
       offlinePid: offline.pid,

@@ -4,11 +4,13 @@
  *
  *   PORT=3000 USER_DIRECTORY_PORT=4010 LAMBDA_PORT=<free> DATA_DIR=<in memory> USER_DIRECTORY_URL=<the stub>
  *     npm start [-- --data-dir DIR] [-- --user-directory-url URL]
+ *   BREAKER_STORE=redis npm start   or   npm start -- --store redis   (the breaker's state in a local redis-server)
  */
 import '../tools/quietAwsSdk';
 import { startLocalService, type RunningLocalService } from './localService';
+import { RedisServerMissingError } from './redisServer';
 
-const USAGE = `Usage: npm start [-- --data-dir DIR] [--user-directory-url URL]
+const USAGE = `Usage: npm start [-- --data-dir DIR] [--user-directory-url URL] [--store dynamodb|redis]
 
 Environment:
   PORT                 API port (default 3000)
@@ -16,7 +18,11 @@ Environment:
   USER_DIRECTORY_URL   call this user directory (GET {URL}/users/{id}) instead of starting the stub
                        (same as --user-directory-url; the README says what it must answer)
   LAMBDA_PORT          serverless-offline's Lambda invoke port (default: a free port)
-  DATA_DIR             keep DynamoDB data in this directory (default: in memory)`;
+  DATA_DIR             keep DynamoDB data in this directory (default: in memory)
+  BREAKER_STORE        where the breaker's state lives: dynamodb (default) or redis (starts redis-server, which
+                       must be installed: apt-get install redis-server); --store overrides it`;
+
+type StoreName = 'dynamodb' | 'redis';
 
 class UsageError extends Error {}
 
@@ -35,14 +41,21 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+function storeName(value: string, where: string): StoreName {
+  if (value !== 'dynamodb' && value !== 'redis') throw new UsageError(`${where} must be dynamodb or redis, got "${value}"`);
+  return value;
+}
+
 interface StartArgs {
   dataDir?: string;
   userDirectoryUrl?: string;
+  store: StoreName;
 }
 
 function argsFrom(args: string[]): StartArgs {
   let dataDir = process.env.DATA_DIR || undefined;
   let userDirectoryUrl = process.env.USER_DIRECTORY_URL || undefined;
+  let store = storeName(process.env.BREAKER_STORE || 'dynamodb', 'BREAKER_STORE');
   const valueOf = (flag: string, i: number): string => {
     const value = args[i + 1];
     if (!value || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -53,6 +66,11 @@ function argsFrom(args: string[]): StartArgs {
     if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
+    } else if (arg === '--store') {
+      store = storeName(args[i + 1] ?? '', '--store');
+      i += 1;
+    } else if (arg.startsWith('--store=')) {
+      store = storeName(arg.slice('--store='.length), '--store');
     } else if (arg === '--data-dir') {
       dataDir = valueOf(arg, i);
       i += 1;
@@ -70,7 +88,7 @@ function argsFrom(args: string[]): StartArgs {
   if (userDirectoryUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(userDirectoryUrl)) {
     throw new UsageError(`USER_DIRECTORY_URL / --user-directory-url must be an http(s) URL, got "${userDirectoryUrl}"`);
   }
-  return { ...(dataDir ? { dataDir } : {}), ...(userDirectoryUrl ? { userDirectoryUrl } : {}) };
+  return { ...(dataDir ? { dataDir } : {}), ...(userDirectoryUrl ? { userDirectoryUrl } : {}), store };
 }
 
 /**
@@ -104,7 +122,8 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
       ? `  user directory  ${directory}/users/{id}   (stub: demo-1, demo-2, demo-3)`
       : `  user directory  ${service.directoryUrl}/users/{id}   (yours, from USER_DIRECTORY_URL; no stub started)`,
     `  DynamoDB        ${service.dynamoEndpoint}   (dynalite, ${dataDir ? `data in ${dataDir}` : 'in memory'})`,
-    `                  tables ${Object.values(service.tables).join(', ')}`,
+    `                  tables ${Object.values(service.tables).join(', ')}${service.redisUrl ? ' (the breaker table is not used)' : ''}`,
+    ...(service.redisUrl ? [`  Redis           ${service.redisUrl}   (redis-server, in memory: the breaker's state)`] : []),
     '',
     'Try it:',
     row(`curl -i ${api}/user/demo-1`, service.directory ? '200, x-user-source: directory' : 'whatever your directory says about demo-1'),
@@ -126,7 +145,7 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
   }
   lines.push(
     'See and steer the circuit (force-open, disable, reset also work):',
-    row(`npm run breaker -- status --endpoint ${service.dynamoEndpoint}`),
+    row(service.redisUrl ? `npm run breaker -- status --store redis --endpoint ${service.redisUrl}` : `npm run breaker -- status --endpoint ${service.dynamoEndpoint}`),
     '',
     'Ctrl-C stops everything.',
     '',
@@ -135,7 +154,7 @@ function banner(service: RunningLocalService, dataDir: string | undefined): stri
 }
 
 async function main(): Promise<void> {
-  const { dataDir, userDirectoryUrl } = argsFrom(process.argv.slice(2));
+  const { dataDir, userDirectoryUrl, store } = argsFrom(process.argv.slice(2));
   // Signals are handled from the first moment: serverless-offline runs in its own process group, so dying on a
   // default SIGINT halfway through startup would leave it running.
   const startup = new AbortController();
@@ -148,7 +167,7 @@ async function main(): Promise<void> {
       return;
     }
     stopping = true;
-    console.log(`\n${reason}: stopping the API, the user-directory stub and DynamoDB...`);
+    console.log(`\n${reason}: stopping the API, the user-directory stub, DynamoDB and any Redis...`);
     if (!running.service) return startup.abort(new StartupAborted(exitCode));
     running.service.stop().then(
       () => process.exit(exitCode),
@@ -167,6 +186,7 @@ async function main(): Promise<void> {
     lambdaPort: portFromEnv('LAMBDA_PORT', 0),
     dataDir,
     ...(userDirectoryUrl ? { userDirectoryUrl } : {}),
+    store,
     onOutput: withoutMisleadingRoutes((text) => process.stdout.write(text)),
     signal: startup.signal,
   });
@@ -179,6 +199,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof StartupAborted) process.exit(error.exitCode);
-  console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error);
+  if (error instanceof RedisServerMissingError) console.error(`npm start --store redis: ${error.message}`);
+  else console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error);
   process.exit(1);
 });

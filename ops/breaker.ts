@@ -1,6 +1,8 @@
 /** Entry point of `npm run breaker`; see breakerCommand.ts. Exit codes: 0 done, 1 the store failed, 2 bad usage. */
 import '../tools/quietAwsSdk';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createClient } from '@redis/client';
+import { RedisStateStore, type StateStore } from '../src/breaker';
 import { clientConfigFor, describeSnapshot, parseBreakerCommand, runBreakerCommand, snapshotForOutput, USAGE, UsageError } from './breakerCommand';
 import { readStageBreakerSettings } from './stageBreakerSettings';
 
@@ -18,21 +20,37 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const settings = readStageBreakerSettings(command.stage);
+  let target: DynamoDBClient | StateStore;
+  let close: () => void;
   const clientConfig = clientConfigFor(command, settings.region);
-  const client = new DynamoDBClient(clientConfig);
+  const where = command.store === 'redis' ? `Redis ${command.endpoint}` : `table ${settings.tableName}`;
+  const place = command.store === 'redis' ? where : `${where} (${command.endpoint ?? `region ${String(clientConfig.region)}`})`;
+  if (command.store === 'redis') {
+    const redis = createClient({ url: command.endpoint, socket: { connectTimeout: 5_000, reconnectStrategy: false } });
+    redis.on('error', () => undefined); // the failed command says what went wrong
+    try {
+      await redis.connect();
+    } catch (error) {
+      console.error(`breaker: cannot connect to ${place}: ${(error as Error).message}`);
+      return 1;
+    }
+    target = new RedisStateStore({ client: redis });
+    close = () => redis.destroy();
+  } else {
+    const client = new DynamoDBClient(clientConfig);
+    target = client;
+    close = () => client.destroy();
+  }
   try {
-    const snapshot = await runBreakerCommand(command, settings, client);
-    console.log(command.json ? JSON.stringify(snapshotForOutput(snapshot), null, 2) : describeSnapshot(snapshot, settings));
+    const snapshot = await runBreakerCommand(command, settings, target);
+    console.log(command.json ? JSON.stringify(snapshotForOutput(snapshot), null, 2) : describeSnapshot(snapshot, settings, Date.now(), where));
     return 0;
   } catch (error) {
     const cause = (error as { cause?: Error }).cause;
-    const where = command.endpoint ?? `region ${String(clientConfig.region)}`;
-    console.error(
-      `breaker: ${command.action} failed on table ${settings.tableName} (${where}): ${(error as Error).message}${cause ? ` (${cause.name}: ${cause.message})` : ''}`,
-    );
+    console.error(`breaker: ${command.action} failed on ${place}: ${(error as Error).message}${cause ? ` (${cause.name}: ${cause.message})` : ''}`);
     return 1;
   } finally {
-    client.destroy();
+    close();
   }
 }
 

@@ -4,7 +4,7 @@
  * obeys it once its cached state expires (an OPEN state is cached until its open period ends).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { CircuitBreaker, DynamoDBStateStore, type CircuitSnapshot } from '../src/breaker';
+import { CircuitBreaker, DynamoDBStateStore, type CircuitSnapshot, type StateStore } from '../src/breaker';
 import type { StageBreakerSettings } from './stageBreakerSettings';
 
 export const ACTIONS = ['status', 'force-open', 'disable', 'reset'] as const;
@@ -16,7 +16,12 @@ export interface BreakerCommand {
   /** The circuit's name; default: the stage's breakerName param. */
   circuit?: string;
   region?: string;
-  /** A local DynamoDB endpoint (npm start prints dynalite's); absent: AWS, with the SDK's usual credentials. */
+  /** Where the state lives (serverless.yml's breakerStore). Default dynamodb. */
+  store: 'dynamodb' | 'redis';
+  /**
+   * dynamodb: a local DynamoDB endpoint (npm start prints dynalite's); absent: AWS, with the SDK's usual credentials.
+   * redis (required): the server's URL, redis:// or rediss:// (npm start --store redis prints it).
+   */
   endpoint?: string;
   json: boolean;
 }
@@ -25,7 +30,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--json]
+export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--store dynamodb|redis] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--json]
 
   status      the shared state: state, failures in the window, when it may next be probed, trials in flight
   force-open  reject every call on every container until reset
@@ -34,9 +39,11 @@ export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage 
 
 --endpoint points at a local DynamoDB (npm start prints it); without it the command talks to AWS with your credentials
 (it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table), in the region given by
---region, else AWS_REGION or AWS_DEFAULT_REGION, else the stage's region in serverless.yml.`;
+--region, else AWS_REGION or AWS_DEFAULT_REGION, else the stage's region in serverless.yml.
+--store redis (the stage's breakerStore=redis) needs --endpoint redis://host:port or rediss://host:port: the cache's
+URL (from inside its VPC), or the local server npm start --store redis prints.`;
 
-const VALUE_FLAGS = ['--stage', '--region', '--endpoint', '--circuit'] as const;
+const VALUE_FLAGS = ['--stage', '--store', '--region', '--endpoint', '--circuit'] as const;
 
 export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
   const values: Partial<Record<(typeof VALUE_FLAGS)[number], string>> = {};
@@ -64,12 +71,18 @@ export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
   if (action === undefined) throw new UsageError(`an action is needed: one of ${ACTIONS.join(', ')}`);
   const stage = values['--stage'] ?? 'dev';
   if (!/^[a-zA-Z0-9-]+$/.test(stage)) throw new UsageError(`--stage must be letters, digits and '-', got "${stage}"`);
-  if (values['--endpoint'] !== undefined && !/^https?:\/\/[^\s/]+/.test(values['--endpoint'])) {
+  const store = values['--store'] ?? 'dynamodb';
+  if (store !== 'dynamodb' && store !== 'redis') throw new UsageError(`--store must be dynamodb or redis, got "${store}"`);
+  if (store === 'dynamodb' && values['--endpoint'] !== undefined && !/^https?:\/\/[^\s/]+/.test(values['--endpoint'])) {
     throw new UsageError(`--endpoint must be an http(s) URL, got "${values['--endpoint']}"`);
+  }
+  if (store === 'redis' && !/^rediss?:\/\/[^\s/]+/.test(values['--endpoint'] ?? '')) {
+    throw new UsageError(`--store redis needs --endpoint redis://host:port or rediss://host:port, got ${JSON.stringify(values['--endpoint'] ?? null)}`);
   }
   return {
     action,
     stage,
+    store,
     json,
     ...(values['--circuit'] !== undefined ? { circuit: values['--circuit'] } : {}),
     ...(values['--region'] !== undefined ? { region: values['--region'] } : {}),
@@ -94,15 +107,17 @@ export function clientConfigFor(command: BreakerCommand, stageRegion?: string, e
   return { endpoint: command.endpoint, region: command.region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
+/** `storeOrClient`: the DynamoDB client for the stage's table, or a ready store (e.g. a RedisStateStore). */
 export async function runBreakerCommand(
   command: BreakerCommand,
   settings: StageBreakerSettings,
-  client: DynamoDBClient,
+  storeOrClient: DynamoDBClient | StateStore,
   now: () => number = Date.now,
 ): Promise<CircuitSnapshot> {
+  const store = storeOrClient instanceof DynamoDBClient ? new DynamoDBStateStore({ tableName: settings.tableName, client: storeOrClient }) : storeOrClient;
   const breaker = new CircuitBreaker({
     name: command.circuit ?? settings.circuit,
-    store: new DynamoDBStateStore({ tableName: settings.tableName, client }),
+    store,
     failureThreshold: settings.failureThreshold,
     windowMs: settings.windowMs,
     // An operator at a terminal can wait longer for an answer than a request can.
@@ -145,10 +160,18 @@ export function snapshotForOutput(snapshot: CircuitSnapshot | OperatorSnapshot):
   return { ...snapshot, retryAfterMs: snapshot.state === 'FORCED_OPEN' ? null : snapshot.retryAfterMs };
 }
 
-/** One human-readable paragraph for a terminal. `now` (epoch ms) gives "ago" and "in" their meaning. */
-export function describeSnapshot(given: CircuitSnapshot | OperatorSnapshot, settings: StageBreakerSettings, now: number = Date.now()): string {
+/**
+ * One human-readable paragraph for a terminal. `now` (epoch ms) gives "ago" and "in" their meaning; `where` names the
+ * store as the operator named it (default: the stage's table).
+ */
+export function describeSnapshot(
+  given: CircuitSnapshot | OperatorSnapshot,
+  settings: StageBreakerSettings,
+  now: number = Date.now(),
+  where = `table ${settings.tableName}`,
+): string {
   const snapshot = snapshotForOutput(given);
-  const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, table ${settings.tableName}): ${snapshot.state}`];
+  const lines = [`circuit ${snapshot.circuit} (stage ${settings.stage}, ${where}): ${snapshot.state}`];
   const backoffStep = snapshot.backoffStep ?? snapshot.reopenCount;
   if (snapshot.state === 'OPEN') {
     // The counts were cleared when it opened: what matters now is why and when it opened, and when it is probed.

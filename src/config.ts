@@ -28,9 +28,16 @@ export interface BreakerEnvOptions {
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/**
+ * Where the breaker's shared state lives (BREAKER_STORE): a DynamoDB table (BREAKER_TABLE_NAME), or a Redis/Valkey
+ * server (BREAKER_REDIS_URL, `rediss://host:port`; plain `redis://` only to a server on this machine).
+ */
+export type BreakerStoreConfig = { kind: 'dynamodb'; tableName: string } | { kind: 'redis'; url: string };
+export const BREAKER_STORES = ['dynamodb', 'redis'] as const;
+
 export interface GetUserConfig {
   usersTableName: string;
-  breakerTableName: string;
+  breakerStore: BreakerStoreConfig;
   /** Base URL of the user directory without a trailing slash, e.g. http://127.0.0.1:4010 */
   userDirectoryUrl: string;
   breaker: BreakerEnvOptions;
@@ -77,7 +84,7 @@ export function loadConfig(env: Env = process.env): GetUserConfig {
   const dynamodbEndpoint = optionalHttpUrl(env, 'DYNAMODB_ENDPOINT');
   const config: GetUserConfig = {
     usersTableName: tableName(env, 'TABLE_NAME'),
-    breakerTableName: requiredString(env, 'BREAKER_TABLE_NAME'),
+    breakerStore: breakerStore(env),
     userDirectoryUrl: requiredHttpUrl(env, 'USER_DIRECTORY_URL').replace(/\/+$/, ''),
     breaker: breakerOptions(env),
     usersTableTimeoutMs: optionalInteger(env, 'USERS_TABLE_TIMEOUT_MS', 1) ?? DEFAULT_USERS_TABLE_TIMEOUT_MS,
@@ -143,6 +150,32 @@ function breakerOptions(env: Env): BreakerEnvOptions {
     options.onStoreError = onStoreError;
   }
   return options;
+}
+
+function breakerStore(env: Env): BreakerStoreConfig {
+  const kind = optionalString(env, 'BREAKER_STORE') ?? 'dynamodb';
+  if (kind === 'dynamodb') return { kind, tableName: requiredString(env, 'BREAKER_TABLE_NAME') }; // DynamoDBStateStore validates it
+  if (kind === 'redis') return { kind, url: redisUrl(env, 'BREAKER_REDIS_URL') };
+  throw new ConfigError('BREAKER_STORE', `must be one of ${BREAKER_STORES.join(', ')}, got "${kind}"`);
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function redisUrl(env: Env, variable: string): string {
+  const value = requiredString(env, variable);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(variable, `must be a redis URL such as rediss://host:6379, got "${value}"`);
+  }
+  if (url.protocol !== 'rediss:' && !(url.protocol === 'redis:' && LOCAL_HOSTS.has(url.hostname))) {
+    throw new ConfigError(variable, `must use rediss:// (TLS), or redis:// to a server on this machine, got "${url.protocol}//${url.host}"`);
+  }
+  if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(variable, `must be rediss://host:port with no path, query or fragment, got "${value}"`);
+  }
+  return value;
 }
 
 function optionalString(env: Env, variable: string): string | undefined {

@@ -8,6 +8,8 @@ export type { ExecuteOptions } from './CircuitBreaker';
 export { DynamoDBStateStore } from './store/DynamoDBStateStore';
 export type { DynamoDBStateStoreOptions } from './store/DynamoDBStateStore';
 export { MemoryStateStore } from './store/MemoryStateStore';
+export { RedisStateStore } from './store/RedisStateStore';
+export type { RedisStateStoreOptions, RedisCommandClient } from './store/RedisStateStore';
 export {
   BreakerError,
   CircuitOpenError,

@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CircuitBreaker, DynamoDBStateStore, type CircuitBreakerOptions, type StateStore } from '../breaker';
+import { CircuitBreaker, DynamoDBStateStore, RedisStateStore, type CircuitBreakerOptions, type StateStore } from '../breaker';
 import { loadConfig, DEFAULT_SERVICE_NAME, type GetUserConfig } from '../config';
 import { logBreakerEvent } from '../observability/breakerEventLog';
 import { createLogger } from '../observability/logger';
@@ -13,6 +13,7 @@ import { createTracing, type Tracing } from '../observability/tracer';
 import { countsAsDirectoryFailure, createDirectoryClient } from '../users/directoryClient';
 import { createGetUser, type GetUser } from '../users/getUser';
 import { createUsersRepository } from '../users/usersRepository';
+import { createRedisConnection, type RedisConnection } from './redisConnection';
 
 export interface Container {
   config: GetUserConfig;
@@ -54,13 +55,19 @@ export function createContainer(config: GetUserConfig, overrides: ContainerOverr
     return created;
   };
 
-  const store =
-    overrides.breakerStore ??
-    new DynamoDBStateStore({
-      tableName: config.breakerTableName,
+  let redis: RedisConnection | undefined;
+  const storeFor = (storeConfig: GetUserConfig['breakerStore']): StateStore => {
+    if (storeConfig.kind === 'redis') {
+      redis = createRedisConnection(storeConfig.url, logger);
+      return new RedisStateStore({ client: redis });
+    }
+    return new DynamoDBStateStore({
+      tableName: storeConfig.tableName,
       // The breaker retries within its own budget (storeTimeoutMs x storeMaxAttempts); SDK retries would hide inside it.
       client: client(overrides.breakerClient, { maxAttempts: 1 }),
     });
+  };
+  const store = overrides.breakerStore ?? storeFor(config.breakerStore);
   const breaker = new CircuitBreaker({
     ...config.breaker,
     store,
@@ -85,7 +92,11 @@ export function createContainer(config: GetUserConfig, overrides: ContainerOverr
     now,
   });
 
-  return { config, logger, metrics, breaker, getUser, destroy: () => ownClients.forEach((created) => created.destroy()) };
+  const destroy = () => {
+    ownClients.forEach((created) => created.destroy());
+    redis?.destroy();
+  };
+  return { config, logger, metrics, breaker, getUser, destroy };
 }
 
 /** In AWS the SDK finds region and credentials itself; locally DYNAMODB_ENDPOINT points at dynalite, which takes any. */

@@ -1,15 +1,15 @@
 /**
  * Four OS processes, each a "container" with its own breaker and several concurrent callers, share one breaker item
- * on one DynamoDB backend (dynalite, or DynamoDB Local with DYNAMODB_BACKEND=dynamodb-local; the workers get its
- * endpoint over IPC) and one downstream HTTP server on 127.0.0.1 (which counts requests on its side).
+ * in one store (DynamoDB: dynalite, or DynamoDB Local with DYNAMODB_BACKEND=dynamodb-local; Redis with
+ * STATE_STORE_BACKEND=redis, in `npm run test:redis`; the workers get its address over IPC) and one downstream HTTP server on 127.0.0.1 (which counts requests on its side).
  * Coordination is by IPC messages and server-side request events, never by sleeping.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { CircuitBreaker, DynamoDBStateStore, type CircuitBreakerOptions } from '../../../src/breaker';
-import { startBreakerTable, type BreakerTable } from '../../support/breaker/breakerTable';
+import { CircuitBreaker, type CircuitBreakerOptions } from '../../../src/breaker';
 import type { WorkerCommand, WorkerReply } from '../../support/breaker/breakerWorker';
 import { startDownstream, type Downstream } from '../../support/breaker/downstream';
+import { startStoreBackend, type StoreBackend } from '../../support/breaker/storeBackend';
 
 const WORKERS = 4;
 const CALLERS = 3;
@@ -22,7 +22,7 @@ interface Worker {
   stderr: string[];
 }
 
-let table: BreakerTable;
+let backend: StoreBackend;
 let downstream: Downstream;
 let workers: Worker[] = [];
 
@@ -63,7 +63,7 @@ const baseOptions = {
 
 async function configureAll(name: string, options: Partial<CircuitBreakerOptions>, on: Worker[] = workers): Promise<void> {
   for (const worker of on) {
-    command(worker, { cmd: 'configure', endpoint: table.endpoint, tableName: table.tableName, downstreamUrl: downstream.url, options: { ...baseOptions, ...options, name } as never });
+    command(worker, { cmd: 'configure', target: backend.target as NonNullable<StoreBackend['target']>, downstreamUrl: downstream.url, options: { ...baseOptions, ...options, name } as never });
   }
   await Promise.all(on.map((worker) => next(worker, 'ready')));
 }
@@ -73,12 +73,14 @@ async function skewAll(offsetMs: number, on: Worker[] = workers): Promise<void> 
   await Promise.all(on.map((worker) => next(worker, 'ready')));
 }
 
-function observer(name: string, now: () => number = Date.now): CircuitBreaker {
-  return new CircuitBreaker({ ...baseOptions, name, store: new DynamoDBStateStore({ tableName: table.tableName, client: table.newClient() }), now });
+async function observer(name: string, now: () => number = Date.now): Promise<CircuitBreaker> {
+  return new CircuitBreaker({ ...baseOptions, name, store: await backend.newStore(), now });
 }
 
+const stateOf = async (name: string) => (await observer(name)).getState();
+
 beforeAll(async () => {
-  [table, downstream] = await Promise.all([startBreakerTable(), startDownstream('fail')]);
+  [backend, downstream] = await Promise.all([startStoreBackend(), startDownstream('fail')]);
   workers = Array.from({ length: WORKERS }, spawnWorker);
   await Promise.all(workers.map((worker) => next(worker, 'ready')));
 });
@@ -87,7 +89,7 @@ afterAll(async () => {
   for (const worker of workers) if (worker.process.exitCode === null && worker.process.signalCode === null) worker.process.disconnect();
   await Promise.all(workers.map((worker) => (worker.process.exitCode !== null || worker.process.signalCode !== null ? undefined : new Promise((r) => worker.process.once('exit', r)))));
   await downstream?.stop();
-  await table?.stop();
+  await backend?.stop();
 });
 
 beforeEach(() => {
@@ -101,7 +103,7 @@ test('no failure count is lost across processes', async () => {
   const results = await Promise.all(workers.map((worker) => next(worker, 'hammerDone')));
   expect(results.reduce((sum, r) => sum + r.storeErrors, 0)).toBe(0);
   expect(downstream.stats().requests).toBe(WORKERS * CALLERS * 10);
-  expect((await observer('mp-count').getState()).failures).toBe(WORKERS * CALLERS * 10);
+  expect((await stateOf('mp-count')).failures).toBe(WORKERS * CALLERS * 10);
 });
 
 test('the circuit opens once; half-open admits at most halfOpenMaxCalls trials across processes; a healed downstream closes it', async () => {
@@ -114,7 +116,7 @@ test('the circuit opens once; half-open admits at most halfOpenMaxCalls trials a
   expect(calls).toBe(results.reduce((sum, r) => sum + r.calls, 0));
   expect(calls).toBeGreaterThanOrEqual(5);
   expect(calls).toBeLessThanOrEqual(5 + WORKERS * CALLERS); // at most one in-flight call per caller beyond the threshold
-  expect((await observer('mp-cycle').getState()).state).toBe('OPEN');
+  expect((await stateOf('mp-cycle')).state).toBe('OPEN');
 
   // Past the open period, every caller of every process tries at once while the downstream holds what it gets.
   await skewAll(60_000);
@@ -140,7 +142,7 @@ test('the circuit opens once; half-open admits at most halfOpenMaxCalls trials a
   const outcomes = await Promise.all(workers.flatMap((worker) => Array.from({ length: CALLERS }, () => next(worker, 'outcome'))));
   expect(outcomes.filter((o) => o.result === 'ok')).toHaveLength(2);
   expect(outcomes.filter((o) => o.result === 'CircuitOpenError' && o.state === 'HALF_OPEN')).toHaveLength(total - 2);
-  expect(await observer('mp-cycle').getState()).toMatchObject({ state: 'CLOSED', failures: 0, trialsInFlight: 0 });
+  expect(await stateOf('mp-cycle')).toMatchObject({ state: 'CLOSED', failures: 0, trialsInFlight: 0 });
 });
 
 test('a trial holder killed mid-call does not wedge the circuit: its lease expires and a healed downstream closes it', async () => {
@@ -149,7 +151,7 @@ test('a trial holder killed mid-call does not wedge the circuit: its lease expir
   const [victim, witness] = workers;
   command(victim, { cmd: 'hammer', callers: 1, maxCalls: 1 });
   await next(victim, 'hammerDone');
-  expect((await observer('mp-kill').getState()).state).toBe('OPEN');
+  expect((await stateOf('mp-kill')).state).toBe('OPEN');
 
   await skewAll(60_000, [victim, witness]);
   downstream.setMode('hold');
@@ -166,7 +168,7 @@ test('a trial holder killed mid-call does not wedge the circuit: its lease expir
   await exited;
   // Read on the fleet's (skewed) clock: a lease more than timeoutMs + 2 x permitLeaseMarginMs ahead of the reader's
   // clock is out of bounds and treated as closed (docs/breaker.md, clocks).
-  expect(await observer('mp-kill', () => Date.now() + 60_000).getState()).toMatchObject({ state: 'HALF_OPEN', trialsInFlight: 1 });
+  expect(await (await observer('mp-kill', () => Date.now() + 60_000)).getState()).toMatchObject({ state: 'HALF_OPEN', trialsInFlight: 1 });
 
   // Within the lease, the dead holder's permit still counts: another process is rejected.
   command(witness, { cmd: 'burst', callers: 1 });
@@ -174,7 +176,7 @@ test('a trial holder killed mid-call does not wedge the circuit: its lease expir
 
   // Past the lease (timeoutMs + margin) another instance takes the permit; the healed downstream closes the circuit.
   downstream.setMode('ok');
-  const later = observer('mp-kill', () => Date.now() + 60_000 + 3_001);
+  const later = await observer('mp-kill', () => Date.now() + 60_000 + 3_001);
   await expect(later.execute(async () => 'first trial')).resolves.toBe('first trial');
   await expect(later.execute(async () => 'second trial')).resolves.toBe('second trial');
   expect(await later.getState()).toMatchObject({ state: 'CLOSED', trialsInFlight: 0 });

@@ -1,11 +1,11 @@
 /**
- * 50 breaker instances in one process sharing one state item in a real DynamoDB-compatible server (dynalite, or
- * DynamoDB Local with DYNAMODB_BACKEND=dynamodb-local), protecting one real HTTP downstream on 127.0.0.1. Every claim
- * is checked with real concurrency.
+ * 50 breaker instances in one process sharing one state item in a real store server (DynamoDB: dynalite, or DynamoDB
+ * Local with DYNAMODB_BACKEND=dynamodb-local; Redis with STATE_STORE_BACKEND=redis, in `npm run test:redis`),
+ * protecting one real HTTP downstream on 127.0.0.1. Every claim is checked with real concurrency.
  */
-import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore, type BreakerEvent, type CircuitBreakerOptions } from '../../../src/breaker';
-import { startBreakerTable, type BreakerTable } from '../../support/breaker/breakerTable';
+import { CircuitBreaker, CircuitOpenError, type BreakerEvent, type CircuitBreakerOptions } from '../../../src/breaker';
 import { startDownstream, type Downstream } from '../../support/breaker/downstream';
+import { startStoreBackend, type StoreBackend } from '../../support/breaker/storeBackend';
 
 const INSTANCES = 50;
 /**
@@ -14,32 +14,33 @@ const INSTANCES = 50;
  */
 const STORE_BUDGET_MS = 60_000;
 jest.setTimeout(240_000);
-let table: BreakerTable;
+let backend: StoreBackend;
 let downstream: Downstream;
 let circuitSeq = 0;
 
 beforeAll(async () => {
-  table = await startBreakerTable();
+  backend = await startStoreBackend();
   downstream = await startDownstream('fail');
 });
 afterAll(async () => {
   await downstream?.stop();
-  await table?.stop();
+  await backend?.stop();
 });
 
 /** A clock shared by the instances that tests move forward (past open periods, past leases). */
 const skew = { ms: 0 };
 const now = () => Date.now() + skew.ms;
 
-function fleet(overrides: Partial<CircuitBreakerOptions> = {}) {
+async function fleet(overrides: Partial<CircuitBreakerOptions> = {}) {
   const name = `fleet-${++circuitSeq}`;
   const events: BreakerEvent[] = [];
-  const store = new DynamoDBStateStore({ tableName: table.tableName, client: table.newClient() });
-  const instances = Array.from({ length: INSTANCES }, () => {
+  const store = await backend.newStore();
+  // Each instance its own store and client, as separate containers would have.
+  const stores = await Promise.all(Array.from({ length: INSTANCES }, () => backend.newStore()));
+  const instances = stores.map((instanceStore) => {
     const breaker = new CircuitBreaker({
       name,
-      // Each instance its own store and client, as separate containers would have.
-      store: new DynamoDBStateStore({ tableName: table.tableName, client: table.newClient() }),
+      store: instanceStore,
       failureThreshold: 5,
       openMs: 60_000,
       halfOpenMaxCalls: 2,
@@ -80,7 +81,7 @@ beforeEach(() => {
 });
 
 test('no failure count is lost: 50 instances x 6 concurrent failures are all counted', async () => {
-  const { instances, observer, events } = fleet({ failureThreshold: 1_000_000 });
+  const { instances, observer, events } = await fleet({ failureThreshold: 1_000_000 });
   await Promise.all(instances.flatMap((breaker) => Array.from({ length: 6 }, () => breaker.execute(callDownstream).catch(() => undefined))));
   expect(storeErrors(events)).toEqual([]);
   expect(downstream.stats().requests).toBe(300);
@@ -88,7 +89,7 @@ test('no failure count is lost: 50 instances x 6 concurrent failures are all cou
 });
 
 test('the circuit opens exactly once, and downstream calls after the opening are bounded by one per instance', async () => {
-  const { instances, observer, events } = fleet();
+  const { instances, observer, events } = await fleet();
   // Each instance calls in a loop until the circuit rejects it.
   await Promise.all(
     instances.map(async (breaker) => {
@@ -110,7 +111,7 @@ test('the circuit opens exactly once, and downstream calls after the opening are
 });
 
 test('half-open: of 50 instances calling at once at most halfOpenMaxCalls trials run; a healed downstream closes the circuit', async () => {
-  const { instances, observer, events } = fleet({ failureThreshold: 1 });
+  const { instances, observer, events } = await fleet({ failureThreshold: 1 });
   await instances[0].execute(callDownstream).catch(() => undefined);
   expect((await observer.getState()).state).toBe('OPEN');
   skew.ms = 60_000; // the open period is over for every instance
@@ -146,7 +147,7 @@ test('half-open: of 50 instances calling at once at most halfOpenMaxCalls trials
 });
 
 test('a failed trial reopens with backoff, exactly once across the fleet', async () => {
-  const { instances, observer, events } = fleet({ failureThreshold: 1, halfOpenMaxCalls: 3 });
+  const { instances, observer, events } = await fleet({ failureThreshold: 1, halfOpenMaxCalls: 3 });
   await instances[0].execute(callDownstream).catch(() => undefined);
   skew.ms = 60_000;
   await Promise.all(instances.map((breaker) => breaker.execute(callDownstream).catch(() => undefined)));
@@ -158,7 +159,7 @@ test('a failed trial reopens with backoff, exactly once across the fleet', async
 });
 
 test('operator overrides reach every instance through the shared item', async () => {
-  const { instances, observer } = fleet({ stateCacheMs: 0 });
+  const { instances, observer } = await fleet({ stateCacheMs: 0 });
   downstream.setMode('ok');
   await observer.forceOpen();
   const forced = await Promise.all(instances.map((breaker) => breaker.execute(callDownstream).catch((e: CircuitOpenError) => e.state)));
@@ -172,9 +173,8 @@ test('operator overrides reach every instance through the shared item', async ()
 });
 
 test('a malformed item is treated as closed and repaired by the next write', async () => {
-  const { name, instances, observer } = fleet();
-  const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
-  await table.newClient().send(new PutItemCommand({ TableName: table.tableName, Item: { id: { S: name }, state: { S: 'WEIRD' }, version: { S: 'x' }, p_0: { N: '1' } } }));
+  const { name, instances, observer } = await fleet();
+  await backend.putRaw(name, { state: 'WEIRD', version: 'x', p_0: 1 });
   expect((await observer.getState()).problems.length).toBeGreaterThan(0);
   await Promise.all(instances.slice(0, 3).map((breaker) => breaker.execute(callDownstream).catch(() => undefined)));
   expect(await observer.getState()).toMatchObject({ state: 'CLOSED', problems: [], failures: 3 });

@@ -86,8 +86,10 @@ test('pack:breaker prints the tarball path last; the tarball holds the bundles, 
 
 test('the package is the breaker alone: only src/breaker in the bundles, the AWS SDK a peer dependency, nothing else required', () => {
   const installed = path.join(scratch, 'node_modules', PACKAGE);
-  const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
-  expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/util-dynamodb']);
+  const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  // @redis/client only for RedisStateStore, whose caller passes a connected client: optional, never imported.
+  expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/util-dynamodb', '@redis/client']);
+  expect(manifest.peerDependenciesMeta).toEqual({ '@redis/client': { optional: true } });
   expect(manifest.dependencies).toBeUndefined();
   for (const format of ['esm', 'cjs']) {
     const map = JSON.parse(readFileSync(path.join(installed, 'dist', format, 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent: string[] };
@@ -97,6 +99,7 @@ test('the package is the breaker alone: only src/breaker in the bundles, the AWS
     const code = readFileSync(path.join(installed, 'dist', format, 'index.js'), 'utf8');
     const imported = [...code.matchAll(/(?:from\s+|require\()["']([^"']+)["']/g)].map((match) => match[1]);
     expect(new Set(imported)).toEqual(new Set(['@aws-sdk/client-dynamodb', '@aws-sdk/util-dynamodb', 'node:crypto']));
+    expect(code).toContain('RedisStateStore');
   }
 });
 

@@ -36,11 +36,18 @@ interface Statement {
 }
 
 const workRoot = mkdtempSync(path.join(os.tmpdir(), 'sls-package-'));
-const packaged = {} as Record<Stage, Packaged>;
+/** A stage serverless.yml does not name gets the `default` params: it must be as safe as the named ones. */
+const UNNAMED = 'staging';
+/** dev with --param="breakerStore=redis" (the breaker's state in ElastiCache; GetUser in the VPC). */
+const DEV_REDIS = 'dev-redis';
+/** Every package the checks below run on, by name, and the stage each was packaged for. */
+const VARIANTS = [...STAGES, UNNAMED, DEV_REDIS] as const;
+const stageOf = (variant: string): string => (variant === DEV_REDIS ? 'dev' : variant);
+const packaged = {} as Record<string, Packaged>;
 
-async function packageStage(stage: string, args: string[] = []): Promise<Packaged> {
-  const directory = path.join(workRoot, stage);
-  const home = path.join(workRoot, `home-${stage}`);
+async function packageStage(stage: string, args: string[] = [], variant: string = stage): Promise<Packaged> {
+  const directory = path.join(workRoot, variant);
+  const home = path.join(workRoot, `home-${variant}`);
   // Only what a machine with no AWS account has: no AWS_* variables, a HOME without ~/.aws.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
   const { stdout, stderr } = await promisify(execFile)(
@@ -48,7 +55,7 @@ async function packageStage(stage: string, args: string[] = []): Promise<Package
     [require.resolve('serverless/bin/serverless.js'), 'package', '--stage', stage, '--package', directory, ...args],
     {
       cwd: PROJECT_ROOT,
-      env: { ...env, HOME: home, ESBUILD_WORK_FOLDER: path.join('.esbuild', `package-test-${process.pid}-${stage}`) },
+      env: { ...env, HOME: home, ESBUILD_WORK_FOLDER: path.join('.esbuild', `package-test-${process.pid}-${variant}`) },
       maxBuffer: 10 * 1024 * 1024,
     },
   );
@@ -64,21 +71,22 @@ async function packageStage(stage: string, args: string[] = []): Promise<Package
 beforeAll(async () => {
   // One after the other: serverless-esbuild passes each zip through the project's own .serverless/ folder,
   // which two packaging runs at once would share.
-  for (const stage of STAGES) packaged[stage] = await packageStage(stage);
-}, 120_000);
+  for (const stage of [...STAGES, UNNAMED]) packaged[stage] = await packageStage(stage);
+  packaged[DEV_REDIS] = await packageStage('dev', ['--param=breakerStore=redis'], DEV_REDIS);
+}, 300_000);
 
 afterAll(() => {
   rmSync(workRoot, { recursive: true, force: true });
-  for (const stage of STAGES) rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-${stage}`), { recursive: true, force: true });
+  for (const variant of VARIANTS) rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-${variant}`), { recursive: true, force: true });
 });
 
-const resource = (stage: Stage, logicalId: string) => {
+const resource = (stage: string, logicalId: string) => {
   const found = packaged[stage].template.Resources[logicalId];
   if (!found) throw new Error(`the ${stage} template has no ${logicalId}`);
   return found.Properties;
 };
 const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const roleStatements = (stage: Stage): Statement[] => {
+const roleStatements = (stage: string): Statement[] => {
   const policies = resource(stage, 'GetUserIamRoleLambdaExecution').Policies as { PolicyDocument: { Statement: Statement[] } }[];
   return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 };
@@ -129,8 +137,14 @@ describe.each(STAGES)('the %s package', (stage) => {
     const env = { ...Variables, TABLE_ARN: `arn:aws:dynamodb:us-east-1:123456789012:table/${String(Variables.TABLE_NAME)}` } as Record<string, string>;
     expect(loadConfig(env)).toMatchObject({
       usersTableName: `simple-web-service-${stage}-users`,
-      breakerTableName: `simple-web-service-${stage}-circuit-breakers`,
+      breakerStore: { kind: 'dynamodb', tableName: `simple-web-service-${stage}-circuit-breakers` },
     });
+  });
+
+  it('has the DynamoDB store (the default breakerStore): no VPC, no cache', () => {
+    expect(Object.keys(packaged[stage].template.Resources).filter((id) => !/^GetUserLambdaVersion/.test(id)).sort()).toEqual(DYNAMODB_STACK);
+    expect(resource(stage, 'GetUserLambdaFunction').VpcConfig).toBeUndefined();
+    expect(resource(stage, 'GetUserIamRoleLambdaExecution').ManagedPolicyArns).toEqual([]);
   });
 
   it('keeps users and breaker state in two on-demand tables keyed by id', () => {
@@ -257,7 +271,7 @@ function evaluate(template: Packaged['template'], parameters: Record<string, str
   }
 }
 
-describe.each(STAGES)('the %s alarms and dashboard', (stage) => {
+describe.each(VARIANTS)('the %s alarms and dashboard', (stage) => {
   const template = () => packaged[stage].template;
   const variables = () => (resource(stage, 'GetUserLambdaFunction').Environment as { Variables: Record<string, string> }).Variables;
 
@@ -276,7 +290,7 @@ describe.each(STAGES)('the %s alarms and dashboard', (stage) => {
 
   it('alarm on any circuit opening and on the share of 503 answers', () => {
     expect(resource(stage, 'CircuitOpenedAlarm')).toMatchObject({
-      AlarmName: `simple-web-service-${stage}-circuit-opened`,
+      AlarmName: `simple-web-service-${stageOf(stage)}-circuit-opened`,
       MetricName: METRIC.circuitOpened,
       Statistic: 'Sum',
       Threshold: 1,
@@ -324,7 +338,81 @@ describe.each(STAGES)('the %s alarms and dashboard', (stage) => {
     const latency = body.widgets.find((widget) => names(widget).includes(METRIC.directoryLatency));
     expect(latency?.properties.metrics.map((row) => (row.at(-1) as { stat?: string }).stat)).toEqual(['p50', 'p99']);
     expect(new Set(body.widgets.map((widget) => widget.properties.region))).toEqual(new Set(['us-east-1']));
-    expect(resource(stage, 'Dashboard').DashboardName).toBe(`simple-web-service-${stage}`);
+    expect(resource(stage, 'Dashboard').DashboardName).toBe(`simple-web-service-${stageOf(stage)}`);
+  });
+});
+
+const COMMON_STACK = [
+  'AlarmTopic',
+  'CircuitOpenedAlarm',
+  'Dashboard',
+  'GetUserIamRoleLambdaExecution',
+  'GetUserLambdaFunction',
+  'GetUserLambdaPermissionHttpApi',
+  'GetUserLogGroup',
+  'HttpApi',
+  'HttpApiIntegrationGetUser',
+  'HttpApiRouteGetUserIdVar',
+  'HttpApiStage',
+  'ServerlessDeploymentBucket',
+  'ServerlessDeploymentBucketPolicy',
+  'UnavailableAnswersAlarm',
+  'Users',
+];
+const DYNAMODB_STACK = [...COMMON_STACK, 'CircuitBreakers'].sort();
+const REDIS_STACK = [...COMMON_STACK, 'BreakerCache', 'BreakerCacheSecurityGroup', 'BreakerClientSecurityGroup', 'DynamoDBEndpoint'].sort();
+
+describe('dev with breakerStore=redis', () => {
+  const redisResource = (logicalId: string) => {
+    return resource(DEV_REDIS, logicalId);
+  };
+  const ref = (logicalId: string) => ({ Ref: logicalId });
+
+  it('packages with no warnings, GetUser still one bundled file', () => {
+    expect(packaged[DEV_REDIS].output).toContain('Packaging simple-web-service for stage dev');
+    expect(packaged[DEV_REDIS].output).not.toMatch(/warning/i);
+    expect(zipEntries(path.join(packaged[DEV_REDIS].directory, 'GetUser.zip')).sort()).toEqual(['src/handlers/getUser.js', 'src/handlers/getUser.js.map']);
+  });
+
+  it('has an ElastiCache Serverless Valkey cache, two security groups and a DynamoDB gateway endpoint instead of the breaker table', () => {
+    expect(Object.keys(packaged[DEV_REDIS].template.Resources).filter((id) => !/^GetUserLambdaVersion/.test(id)).sort()).toEqual(REDIS_STACK);
+    // The store's conditions were decided when packaging; only the alarm topic's (stack parameters) remain.
+    expect(Object.keys(packaged[DEV_REDIS].template.Conditions ?? {}).sort()).toEqual(['CreateAlarmTopic', 'HasAlarmTopicArn']);
+    expect(redisResource('BreakerCache')).toMatchObject({ Engine: 'valkey', ServerlessCacheName: 'simple-web-service-dev-breaker', SecurityGroupIds: [ref('BreakerCacheSecurityGroup')] });
+    expect(redisResource('DynamoDBEndpoint')).toMatchObject({ VpcEndpointType: 'Gateway', VpcId: 'vpc-0123456789abcdef0' });
+  });
+
+  it('lets only GetUser reach the cache, on port 6379', () => {
+    expect(redisResource('BreakerCacheSecurityGroup').SecurityGroupIngress).toEqual([
+      { IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, SourceSecurityGroupId: ref('BreakerClientSecurityGroup'), Description: expect.any(String) },
+    ]);
+    expect(redisResource('BreakerClientSecurityGroup').SecurityGroupIngress).toBeUndefined();
+    expect(redisResource('GetUserLambdaFunction').VpcConfig).toEqual({
+      SecurityGroupIds: [ref('BreakerClientSecurityGroup')],
+      SubnetIds: { 'Fn::Split': [',', 'subnet-0123456789abcdef0,subnet-0123456789abcdef1'] },
+    });
+  });
+
+  it('tells GetUser the store and the cache URL (TLS), and no breaker table; its config parser accepts it', () => {
+    const { Variables } = redisResource('GetUserLambdaFunction').Environment as { Variables: Record<string, unknown> };
+    expect(Variables).toMatchObject({ BREAKER_STORE: 'redis' });
+    expect(Variables).not.toHaveProperty('BREAKER_TABLE_NAME');
+    expect(Variables.BREAKER_REDIS_URL).toEqual({
+      'Fn::Join': ['', ['rediss://', { 'Fn::GetAtt': ['BreakerCache', 'Endpoint.Address'] }, ':', { 'Fn::GetAtt': ['BreakerCache', 'Endpoint.Port'] }]],
+    });
+    const env = { ...Variables, TABLE_ARN: 'arn', BREAKER_REDIS_URL: 'rediss://breaker-x.serverless.use1.cache.amazonaws.com:6379' } as Record<string, string>;
+    expect(loadConfig(env).breakerStore).toEqual({ kind: 'redis', url: env.BREAKER_REDIS_URL });
+  });
+
+  it("GetUser's role: the Users table, logs and X-Ray, plus the managed policy a VPC function needs; nothing for a breaker table", () => {
+    const role = redisResource('GetUserIamRoleLambdaExecution');
+    const statements = (role.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+    expect(statements.filter((statement) => !statement.Action.some((action) => action.startsWith('logs:')))).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: getAtt('Users') },
+      { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+    ]);
+    expect(JSON.stringify(role.ManagedPolicyArns)).toContain('service-role/AWSLambdaVPCAccessExecutionRole');
+    expect(role.ManagedPolicyArns).toHaveLength(1);
   });
 });
 
@@ -342,25 +430,23 @@ describe('dev and prod', () => {
 });
 
 describe('who may call the HTTP API, and how much (issue 16)', () => {
-  // A stage serverless.yml does not name gets the `default` params: it must not be public either.
-  const UNNAMED = 'staging';
-  const ALL = [...STAGES, UNNAMED];
-  const all = {} as Record<string, Packaged>;
-  const props = (stage: string, logicalId: string) => all[stage].template.Resources[logicalId].Properties;
-  const resources = (stage: string, type: string) => Object.values(all[stage].template.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
+  // Every variant: a stage serverless.yml does not name must not be public either, nor may the choice of store
+  // change who may call.
+  const ALL = VARIANTS;
+  const all = packaged;
+  const props = (variant: string, logicalId: string) => all[variant].template.Resources[logicalId].Properties;
+  const resources = (variant: string, type: string) => Object.values(all[variant].template.Resources).filter((r) => r.Type === type).map((r) => r.Properties);
   const declared = (parseCloudFormationYaml(readFileSync(path.join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as { params: Record<string, Record<string, unknown>> }).params;
   let jwtWithoutIssuer: { failed: boolean; output: string };
 
   beforeAll(async () => {
-    Object.assign(all, packaged);
-    all[UNNAMED] = await packageStage(UNNAMED);
-    jwtWithoutIssuer = await packageStage('prod', ['--param', 'authorizer=jwt']).then(
+    jwtWithoutIssuer = await packageStage('prod', ['--param', 'authorizer=jwt'], 'prod-jwt').then(
       (result) => ({ failed: false, output: result.output }),
       (error: { stdout?: string; stderr?: string }) => ({ failed: true, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
     );
   }, 120_000);
   afterAll(() => {
-    for (const stage of [UNNAMED, 'prod']) rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-${stage}`), { recursive: true, force: true });
+    rmSync(path.join(PROJECT_ROOT, '.esbuild', `package-test-${process.pid}-prod-jwt`), { recursive: true, force: true });
   });
 
   it('packages every stage serverless.yml names, so none escapes these checks', () => {
@@ -374,7 +460,7 @@ describe('who may call the HTTP API, and how much (issue 16)', () => {
     const routes = resources(stage, 'AWS::ApiGatewayV2::Route');
     expect(routes.map((route) => route.RouteKey)).toEqual(['GET /user/{id}']);
     for (const route of routes) {
-      if (stage === 'dev') expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+      if (stageOf(stage) === 'dev') expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
       else expect(route.AuthorizationType).toBe('AWS_IAM');
     }
     expect(resources(stage, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
@@ -387,7 +473,7 @@ describe('who may call the HTTP API, and how much (issue 16)', () => {
 
   it.each(ALL)('%s: CORS only for named origins, GET only, the headers the API uses, preflights cached', (stage) => {
     const cors = resources(stage, 'AWS::ApiGatewayV2::Api')[0].CorsConfiguration;
-    if (stage !== 'dev') {
+    if (stageOf(stage) !== 'dev') {
       expect(cors).toBeUndefined();
       return;
     }
@@ -401,7 +487,7 @@ describe('who may call the HTTP API, and how much (issue 16)', () => {
   });
 
   it.each(ALL)('%s: a default route throttle the reserved concurrency can serve even when every call takes the full timeout', (stage) => {
-    const params = { ...declared.default, ...declared[stage] };
+    const params = { ...declared.default, ...declared[stageOf(stage)] };
     const settings = props(stage, 'HttpApiStage').DefaultRouteSettings as Record<string, number>;
     const fn = props(stage, 'GetUserLambdaFunction') as { ReservedConcurrentExecutions: number; Timeout: number };
     expect(settings).toEqual({ DetailedMetricsEnabled: false, ThrottlingBurstLimit: params.throttlingBurstLimit, ThrottlingRateLimit: params.throttlingRateLimit });

@@ -1,15 +1,15 @@
 /**
- * A child process posing as one Lambda container: one CircuitBreaker on the shared DynamoDB table, several
+ * A child process posing as one Lambda container: one CircuitBreaker on the shared store (DynamoDB or Redis), several
  * concurrent callers of the downstream. Driven by the parent over IPC (see multiProcess.test.ts); never sleeps.
  *
  * Parent -> worker: configure | hammer | burst | skew.  Worker -> parent: ready | hammerDone | outcome.
  */
-import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore, type CircuitBreakerOptions } from '../../../src/breaker';
-import { clientFor } from './breakerTable';
+import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../../../src/breaker';
+import { storeFromTarget, type StoreTarget } from './storeBackend';
 
 export type WorkerCommand =
   /** A fresh breaker (as a new container would have), on the real clock. */
-  | { cmd: 'configure'; endpoint: string; tableName: string; downstreamUrl: string; options: Omit<CircuitBreakerOptions, 'store' | 'now'> }
+  | { cmd: 'configure'; target: StoreTarget; downstreamUrl: string; options: Omit<CircuitBreakerOptions, 'store' | 'now'> }
   /** Every caller calls in a loop until the circuit rejects it or it made maxCalls calls. */
   | { cmd: 'hammer'; callers: number; maxCalls: number }
   /** Every caller makes one call; each outcome is reported as it settles. */
@@ -27,7 +27,7 @@ let downstreamUrl = '';
 let offsetMs = 0;
 let opened = 0;
 let storeErrors = 0;
-let client: ReturnType<typeof clientFor> | undefined;
+let connection: { close(): void } | undefined;
 
 const send = (reply: WorkerReply) => process.send?.(reply);
 
@@ -71,21 +71,26 @@ function burst(callers: number): void {
   }
 }
 
+async function configure(message: Extract<WorkerCommand, { cmd: 'configure' }>): Promise<void> {
+  connection?.close();
+  const { store, close } = await storeFromTarget(message.target);
+  connection = { close };
+  downstreamUrl = message.downstreamUrl;
+  offsetMs = 0; // a fresh container on the real clock
+  opened = 0;
+  storeErrors = 0;
+  breaker = new CircuitBreaker({ ...message.options, store, now: () => Date.now() + offsetMs });
+  breaker.onEvent((event) => {
+    if (event.type === 'stateChange' && event.to === 'OPEN') opened++;
+    if (event.type === 'storeError') storeErrors++;
+  });
+  send({ type: 'ready', pid: process.pid });
+}
+
 process.on('message', (message: WorkerCommand) => {
   switch (message.cmd) {
     case 'configure':
-      client?.destroy();
-      client = clientFor(message.endpoint);
-      downstreamUrl = message.downstreamUrl;
-      offsetMs = 0; // a fresh container on the real clock
-      opened = 0;
-      storeErrors = 0;
-      breaker = new CircuitBreaker({ ...message.options, store: new DynamoDBStateStore({ tableName: message.tableName, client }), now: () => Date.now() + offsetMs });
-      breaker.onEvent((event) => {
-        if (event.type === 'stateChange' && event.to === 'OPEN') opened++;
-        if (event.type === 'storeError') storeErrors++;
-      });
-      send({ type: 'ready', pid: process.pid });
+      void configure(message);
       break;
     case 'hammer':
       void hammer(message.callers, message.maxCalls);
@@ -101,7 +106,7 @@ process.on('message', (message: WorkerCommand) => {
 });
 
 process.on('disconnect', () => {
-  client?.destroy();
+  connection?.close();
   process.exit(0);
 });
 

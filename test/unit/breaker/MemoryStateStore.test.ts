@@ -2,33 +2,8 @@ import { CircuitBreaker, MemoryStateStore } from '../../../src/breaker';
 import { ManualClock } from '../../support/breaker/clock';
 import { deferred } from '../../support/breaker/deferred';
 
-const opts = { abortSignal: new AbortController().signal };
-
+// The store operations' guards and races are in the store contract (test/contract/stateStoreContract.ts).
 describe('MemoryStateStore is exact under concurrent async callers', () => {
-  test('1000 concurrent failure ADDs are all counted', async () => {
-    const store = new MemoryStateStore();
-    await Promise.all(Array.from({ length: 1000 }, () => store.recordCount('c', { increments: { f_0: 1 }, staleCounters: [], now: 1 }, opts)));
-    expect((await store.read('c', opts)).counters).toEqual({ f_0: 1000 });
-  });
-
-  test('recordCount adds every increment at once and removes stale counters, never one it adds to', async () => {
-    const store = new MemoryStateStore();
-    store.putRawItem('c', { state: 'CLOSED', version: 1, f_0: 4, f_10: 1 });
-    await store.recordCount('c', { increments: { f_10: 2, s_10: 3 }, staleCounters: ['f_0', 'f_10'], now: 11 }, opts);
-    expect((await store.read('c', opts)).counters).toEqual({ f_10: 3, s_10: 3 });
-  });
-
-  test('of many concurrent transitions from one version exactly one applies', async () => {
-    const store = new MemoryStateStore();
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        store.transition('c', { from: { version: null }, to: 'OPEN', version: 1, openUntil: 100 + i, backoffStep: 0, remove: [], now: 1 }, opts),
-      ),
-    );
-    expect(results.filter((r) => r.applied)).toHaveLength(1);
-    for (const r of results) expect(r.record).toMatchObject({ state: 'OPEN', version: 1 });
-  });
-
   test('50 breaker instances racing for half-open permits never run more than halfOpenMaxCalls trials', async () => {
     const store = new MemoryStateStore();
     const clock = new ManualClock();

@@ -20,7 +20,7 @@ describe('loadConfig', () => {
   it('applies defaults and leaves unset breaker options to the breaker', () => {
     expect(loadConfig(minimal)).toEqual({
       usersTableName: 'simple-web-service-dev-users',
-      breakerTableName: 'simple-web-service-dev-circuit-breakers',
+      breakerStore: { kind: 'dynamodb', tableName: 'simple-web-service-dev-circuit-breakers' },
       userDirectoryUrl: 'http://127.0.0.1:4010',
       breaker: { name: 'user-directory', timeoutMs: 2000, storeMaxAttempts: 1 },
       usersTableTimeoutMs: 500,
@@ -54,7 +54,7 @@ describe('loadConfig', () => {
     });
     expect(config).toEqual({
       usersTableName: 'simple-web-service-dev-users',
-      breakerTableName: 'simple-web-service-dev-circuit-breakers',
+      breakerStore: { kind: 'dynamodb', tableName: 'simple-web-service-dev-circuit-breakers' },
       userDirectoryUrl: 'http://127.0.0.1:4010',
       breaker: {
         name: 'directory',
@@ -86,6 +86,12 @@ describe('loadConfig', () => {
     ['TABLE_NAME', { ...minimal, TABLE_NAME: '[object Object]' }, /TABLE_NAME must be a DynamoDB table name.*"\[object Object\]"/],
     ['TABLE_NAME', { ...minimal, TABLE_NAME: 'ab' }, /TABLE_NAME must be a DynamoDB table name/],
     ['BREAKER_TABLE_NAME', { ...minimal, BREAKER_TABLE_NAME: undefined }, /BREAKER_TABLE_NAME is required/],
+    ['BREAKER_STORE', { ...minimal, BREAKER_STORE: 'memcached' }, /BREAKER_STORE must be one of dynamodb, redis, got "memcached"/],
+    ['BREAKER_REDIS_URL', { ...minimal, BREAKER_STORE: 'redis' }, /BREAKER_REDIS_URL is required/],
+    ['BREAKER_REDIS_URL', { ...minimal, BREAKER_STORE: 'redis', BREAKER_REDIS_URL: 'cache.example.com:6379' }, /BREAKER_REDIS_URL must use rediss:\/\/ \(TLS\)/],
+    ['BREAKER_REDIS_URL', { ...minimal, BREAKER_STORE: 'redis', BREAKER_REDIS_URL: 'redis://cache.example.com:6379' }, /must use rediss:\/\/ \(TLS\), or redis:\/\/ to a server on this machine, got "redis:\/\/cache.example.com:6379"/],
+    ['BREAKER_REDIS_URL', { ...minimal, BREAKER_STORE: 'redis', BREAKER_REDIS_URL: 'rediss://cache.example.com:6379/2?x=1' }, /no path, query or fragment/],
+    ['BREAKER_REDIS_URL', { ...minimal, BREAKER_STORE: 'redis', BREAKER_REDIS_URL: 'not a url' }, /BREAKER_REDIS_URL must be a redis URL/],
     ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: undefined }, /USER_DIRECTORY_URL is required/],
     ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: 'localhost:4010' }, /USER_DIRECTORY_URL must use http or https/],
     ['USER_DIRECTORY_URL', { ...minimal, USER_DIRECTORY_URL: 'not a url' }, /USER_DIRECTORY_URL must be an absolute http\(s\) URL/],
@@ -103,6 +109,17 @@ describe('loadConfig', () => {
     const error = configError(env);
     expect(error.variable).toBe(variable);
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('the breaker store', () => {
+  it('is Redis with BREAKER_STORE=redis: a TLS URL, or plain redis:// to this machine; no table needed', () => {
+    const env = { ...minimal, BREAKER_TABLE_NAME: undefined, BREAKER_STORE: 'redis' };
+    expect(loadConfig({ ...env, BREAKER_REDIS_URL: 'rediss://breaker-abc.serverless.use1.cache.amazonaws.com:6379' }).breakerStore).toEqual({
+      kind: 'redis',
+      url: 'rediss://breaker-abc.serverless.use1.cache.amazonaws.com:6379',
+    });
+    expect(loadConfig({ ...env, BREAKER_REDIS_URL: 'redis://127.0.0.1:6390' }).breakerStore).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6390' });
   });
 });
 

@@ -16,7 +16,7 @@ const closed: CircuitSnapshot = {
 
 describe('parseBreakerCommand', () => {
   it('reads the action and defaults to stage dev', () => {
-    expect(parseBreakerCommand(['status'])).toEqual({ action: 'status', stage: 'dev', json: false });
+    expect(parseBreakerCommand(['status'])).toEqual({ action: 'status', stage: 'dev', store: 'dynamodb', json: false });
   });
 
   it('takes flags as --flag value and --flag=value, in any order', () => {
@@ -25,8 +25,10 @@ describe('parseBreakerCommand', () => {
       stage: 'prod',
       region: 'eu-west-1',
       circuit: 'payments',
+      store: 'dynamodb',
       json: true,
     });
+    expect(parseBreakerCommand(['status', '--store', 'redis', '--endpoint', 'redis://127.0.0.1:6390'])).toMatchObject({ store: 'redis', endpoint: 'redis://127.0.0.1:6390' });
     expect(parseBreakerCommand(['reset', '--endpoint', 'http://127.0.0.1:8000']).endpoint).toBe('http://127.0.0.1:8000');
   });
 
@@ -39,6 +41,9 @@ describe('parseBreakerCommand', () => {
     [['status', '--stage', 'dev/../x'], /--stage must be letters, digits and '-'/],
     [['status', '--endpoint', 'localhost:8000'], /--endpoint must be an http\(s\) URL/],
     [['status', '--force'], /unknown option "--force"/],
+    [['status', '--store', 'memcached'], /--store must be dynamodb or redis, got "memcached"/],
+    [['status', '--store', 'redis'], /--store redis needs --endpoint redis:\/\/host:port or rediss:\/\/host:port, got null/],
+    [['status', '--store', 'redis', '--endpoint', 'http://127.0.0.1:8000'], /--store redis needs --endpoint/],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseBreakerCommand(argv)).toThrow(UsageError);
     expect(() => parseBreakerCommand(argv)).toThrow(message);

@@ -49,8 +49,11 @@ describe('the tables of the real serverless.yml', () => {
   it('are the tables the function is told about in its environment', () => {
     const config = parseCloudFormationYaml(readFileSync(SERVERLESS_YML_PATH, 'utf8')) as {
       functions: { GetUser: { environment: Record<string, unknown> } };
+      custom: { breakerStores: { dynamodb: { environment: Record<string, unknown> } } };
     };
-    const { TABLE_NAME, BREAKER_TABLE_NAME } = config.functions.GetUser.environment;
+    const { TABLE_NAME } = config.functions.GetUser.environment;
+    // The breaker table's name comes with the dynamodb store's environment (merged in by provider.environment).
+    const { BREAKER_TABLE_NAME } = config.custom.breakerStores.dynamodb.environment;
     const environment = resolveServerlessVariables({ TABLE_NAME, BREAKER_TABLE_NAME }, { config, stage: 'dev', where: 'env' });
     const names = Object.fromEntries(readTablesFromServerlessYml({ stage: 'dev' }).map((table) => [table.logicalId, table.input.TableName]));
     expect(environment).toEqual({ TABLE_NAME: names.Users, BREAKER_TABLE_NAME: names.CircuitBreakers });
