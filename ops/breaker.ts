@@ -1,7 +1,20 @@
-/** Entry point of `npm run breaker`; see breakerCommand.ts. Exit codes: 0 done, 1 the store failed, 2 bad usage. */
+/**
+ * Entry point of `npm run breaker`; see breakerCommand.ts. Exit codes: 0 done, 1 the store failed, 2 bad usage (also
+ * force-open/disable on a circuit with no stored state, without --create).
+ */
 import '../tools/quietAwsSdk';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { clientConfigFor, describeSnapshot, parseBreakerCommand, runBreakerCommand, snapshotForOutput, USAGE, UsageError } from './breakerCommand';
+import {
+  cachedOpenNote,
+  clientConfigFor,
+  describeSnapshot,
+  executeBreakerCommand,
+  jsonForOutput,
+  NoStoredStateError,
+  parseBreakerCommand,
+  USAGE,
+  UsageError,
+} from './breakerCommand';
 import { readStageBreakerSettings } from './stageBreakerSettings';
 
 async function main(argv: string[]): Promise<number> {
@@ -21,10 +34,19 @@ async function main(argv: string[]): Promise<number> {
   const clientConfig = clientConfigFor(command, settings.region);
   const client = new DynamoDBClient(clientConfig);
   try {
-    const snapshot = await runBreakerCommand(command, settings, client);
-    console.log(command.json ? JSON.stringify(snapshotForOutput(snapshot), null, 2) : describeSnapshot(snapshot, settings));
+    const result = await executeBreakerCommand(command, settings, client);
+    const note = cachedOpenNote(result);
+    if (command.json) {
+      console.log(JSON.stringify({ ...jsonForOutput(result.snapshot, settings), ...(note ? { note: note.trim() } : {}) }, null, 2));
+    } else {
+      console.log(describeSnapshot(result.snapshot, settings) + (note ? `\n${note}` : ''));
+    }
     return 0;
   } catch (error) {
+    if (error instanceof NoStoredStateError) {
+      console.error(`breaker: ${command.action} refused: ${error.message}`);
+      return 2;
+    }
     const cause = (error as { cause?: Error }).cause;
     const where = command.endpoint ?? `region ${String(clientConfig.region)}`;
     console.error(
