@@ -4,10 +4,10 @@
  *
  * Who is at fault decides what counts against the breaker:
  *   the directory (5xx, 408, 429, unreachable, reset mid-body, not JSON, not its content type, an over-large body
- *     that is not a JSON object) -> DirectoryUnavailableError, counts;
+ *     that is not a JSON object or array) -> DirectoryUnavailableError, counts;
  *   this one request (another 4xx) -> DirectoryRejectedError, ignored;
  *   this one record (a well-formed JSON answer whose user fails validation, whose bytes are not UTF-8, or a JSON
- *     object over the size cap) -> InvalidDirectoryRecordError, ignored: one bad record must not open the circuit
+ *     object or array over the size cap) -> InvalidDirectoryRecordError, ignored: one bad record must not open the circuit
  *     for everybody.
  */
 import { parseUser, type User } from './user';
@@ -72,8 +72,8 @@ export interface DirectoryClientOptions {
   /** e.g. http://127.0.0.1:4010 (no trailing slash). */
   baseUrl: string;
   /**
-   * A user is a few hundred bytes; anything far bigger is not a user. A JSON object over the cap (in the directory's
-   * JSON content type) is that record's fault (InvalidDirectoryRecordError); anything else over it counts.
+   * A user is a few hundred bytes; anything far bigger is not a user. A JSON object or array over the cap (in the
+   * directory's JSON content type) is that record's fault (InvalidDirectoryRecordError); anything else over it counts.
    * @default 65536
    */
   maxBodyBytes?: number;
@@ -142,13 +142,13 @@ function malformed(problem: string): DirectoryUnavailableError {
   return new DirectoryUnavailableError('malformedBody', `user directory answered a malformed body: ${problem}`);
 }
 
-/** readCapped's answer for a body over the cap that starts as a JSON object: one over-large record. */
+/** readCapped's answer for a body over the cap that starts as a JSON object or array: one over-large record. */
 const OVER_CAP_OBJECT = Symbol('over-cap JSON object');
 
 /**
  * Reads the body, giving up (and closing the stream) past `maxBytes`: a body over the cap that starts as a JSON object
- * (`{` after whitespace) is one over-large record (OVER_CAP_OBJECT); any other body over it is not the directory's
- * answer at all and counts. A connection that breaks in the middle of the body (undici's bare `TypeError: terminated`)
+ * or array (`{` or `[` after whitespace; under the cap either is parsed and judged as a record) is one over-large
+ * record (OVER_CAP_OBJECT); any other body over it (an HTML error page, text) is not the directory's answer and counts. A connection that breaks in the middle of the body (undici's bare `TypeError: terminated`)
  * is an unreachable directory.
  */
 async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array | typeof OVER_CAP_OBJECT> {
@@ -175,7 +175,7 @@ async function readCapped(response: Response, maxBytes: number, signal: AbortSig
     if (size > maxBytes || declared > maxBytes) {
       await reader.cancel().catch(() => undefined);
       if (startsAsJsonObject(Buffer.concat(chunks))) return OVER_CAP_OBJECT;
-      throw malformed(`body ${declared > maxBytes ? `of ${declared} bytes ` : ''}exceeds ${maxBytes} bytes and is not a JSON object`);
+      throw malformed(`body ${declared > maxBytes ? `of ${declared} bytes ` : ''}exceeds ${maxBytes} bytes and is not a JSON object or array`);
     }
   }
   return Buffer.concat(chunks);
@@ -184,7 +184,7 @@ async function readCapped(response: Response, maxBytes: number, signal: AbortSig
 function startsAsJsonObject(bytes: Uint8Array): boolean {
   // JSON's whitespace is space, tab, LF and CR.
   const first = Buffer.from(bytes).toString('latin1').replace(/^[ \t\n\r]+/, '');
-  return first.startsWith('{');
+  return first.startsWith('{') || first.startsWith('[');
 }
 
 /** Frees the connection for reuse without reading a body we do not need. */

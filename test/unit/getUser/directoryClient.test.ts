@@ -64,7 +64,7 @@ describe('directory client against a real HTTP server', () => {
   it.each([
     ['not JSON', 'hello', 'application/json', /not valid JSON/],
     ['the wrong content-type', JSON.stringify(ada), 'text/html', /content-type is "text\/html"/],
-    ['a body over the cap that is not a JSON object', 'x'.repeat(2000), 'application/json', /exceeds 1024 bytes and is not a JSON object/],
+    ['a body over the cap that is not a JSON object or array', 'x'.repeat(2000), 'application/json', /exceeds 1024 bytes and is not a JSON object or array/],
   ])('treats a 200 with %s as a malformed answer that counts', async (_label, body, contentType, message) => {
     reply = (res) => send(res, 200, body, contentType);
     const error = await getUser().catch((caught: unknown) => caught);
@@ -87,10 +87,10 @@ describe('directory client against a real HTTP server', () => {
   });
 
   it.each([
-    ['chunked', false],
-    ['with a declared content-length', true],
-  ])("treats a JSON object over the cap (%s) as that one record's fault, which the breaker does not count", async (_label, declared) => {
-    const text = `  ${JSON.stringify({ ...ada, padding: 'x'.repeat(2000) })}`;
+    ['an object, chunked', false, `  ${JSON.stringify({ ...ada, padding: 'x'.repeat(2000) })}`],
+    ['an object with a declared content-length', true, `  ${JSON.stringify({ ...ada, padding: 'x'.repeat(2000) })}`],
+    ['an array', false, `\n[${JSON.stringify({ ...ada, padding: 'x'.repeat(2000) })}]`],
+  ])("treats JSON over the cap (%s) as that one record's fault, which the breaker does not count", async (_label, declared, text) => {
     reply = (res) => {
       res.writeHead(200, { 'content-type': 'application/json', ...(declared ? { 'content-length': String(Buffer.byteLength(text)) } : {}) });
       res.end(text);
