@@ -19,7 +19,7 @@ const USERS_UP = { regex: '^\\.\\./(handlers)(/|$)', message: 'src/users must no
 const layers = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.serverless/', '.esbuild/', 'coverage/', 'bench/results/', 'demo/out/', '.pack/', 'packages/breaker/dist/'] },
+  { ignores: ['node_modules/', '.serverless/', '.esbuild/', '.local-data/', 'coverage/', 'bench/results/', 'demo/out/', '.pack/', 'packages/breaker/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -42,10 +42,18 @@ export interface RunningServerlessOffline {
   stop(): Promise<void>;
 }
 
+/**
+ * The folder (relative to the project root, as serverless-esbuild's outputWorkFolder must be) this run bundles into.
+ * One per run, so a second run cannot delete this one's bundle; and outside `.esbuild`, because a concurrent
+ * `sls package` (default work folder `.esbuild`) removes that whole folder when it finishes. Removed on stop().
+ */
+export function offlineWorkFolder(pid: number, httpPort: number): string {
+  return path.join('.local-data', `offline-${pid}-${httpPort}`);
+}
+
 export async function startServerlessOffline(options: ServerlessOfflineOptions): Promise<RunningServerlessOffline> {
   options.signal?.throwIfAborted();
-  // Each run bundles into its own folder: a concurrent `sls package` or second run would otherwise delete this bundle.
-  const workFolder = path.join('.esbuild', `offline-${process.pid}-${options.httpPort}`);
+  const workFolder = offlineWorkFolder(process.pid, options.httpPort);
   const args = [
     require.resolve('serverless/bin/serverless.js'),
     'offline',

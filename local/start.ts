@@ -9,6 +9,7 @@
 import '../tools/quietAwsSdk';
 import { startLocalService, type RunningLocalService } from './localService';
 import { RedisServerMissingError } from './redisServer';
+import { checkPortsFree, PortInUseError } from './portCheck';
 
 const USAGE = `Usage: npm start [-- --data-dir DIR] [--user-directory-url URL] [--store dynamodb|redis]
 
@@ -180,10 +181,19 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('Ctrl-C', 0));
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
 
-  const service = await startLocalService({
+  const ports = {
     port: portFromEnv('PORT', 3000),
     directoryPort: portFromEnv('USER_DIRECTORY_PORT', 4010),
     lambdaPort: portFromEnv('LAMBDA_PORT', 0),
+  };
+  await checkPortsFree([
+    { variable: 'PORT', port: ports.port },
+    // The stub is not started when USER_DIRECTORY_URL names another directory.
+    ...(userDirectoryUrl ? [] : [{ variable: 'USER_DIRECTORY_PORT', port: ports.directoryPort }]),
+    { variable: 'LAMBDA_PORT', port: ports.lambdaPort },
+  ]);
+  const service = await startLocalService({
+    ...ports,
     dataDir,
     ...(userDirectoryUrl ? { userDirectoryUrl } : {}),
     store,
@@ -199,6 +209,10 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof StartupAborted) process.exit(error.exitCode);
+  if (error instanceof PortInUseError) {
+    console.error(`npm start: ${error.message}`);
+    process.exit(1);
+  }
   if (error instanceof RedisServerMissingError) console.error(`npm start --store redis: ${error.message}`);
   else console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error);
   process.exit(1);

@@ -1,9 +1,22 @@
-/** Entry point of `npm run breaker`; see breakerCommand.ts. Exit codes: 0 done, 1 the store failed, 2 bad usage. */
+/**
+ * Entry point of `npm run breaker`; see breakerCommand.ts. Exit codes: 0 done, 1 the store failed, 2 bad usage (also
+ * force-open/disable on a circuit with no stored state, without --create).
+ */
 import '../tools/quietAwsSdk';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createClient } from '@redis/client';
 import { RedisStateStore, type StateStore } from '../src/breaker';
-import { clientConfigFor, describeSnapshot, parseBreakerCommand, runBreakerCommand, snapshotForOutput, USAGE, UsageError } from './breakerCommand';
+import {
+  cachedOpenNote,
+  clientConfigFor,
+  describeSnapshot,
+  executeBreakerCommand,
+  jsonForOutput,
+  NoStoredStateError,
+  parseBreakerCommand,
+  USAGE,
+  UsageError,
+} from './breakerCommand';
 import { readStageBreakerSettings } from './stageBreakerSettings';
 
 async function main(argv: string[]): Promise<number> {
@@ -42,10 +55,19 @@ async function main(argv: string[]): Promise<number> {
     close = () => client.destroy();
   }
   try {
-    const snapshot = await runBreakerCommand(command, settings, target);
-    console.log(command.json ? JSON.stringify(snapshotForOutput(snapshot), null, 2) : describeSnapshot(snapshot, settings, Date.now(), where));
+    const result = await executeBreakerCommand(command, settings, target);
+    const note = cachedOpenNote(result);
+    if (command.json) {
+      console.log(JSON.stringify({ ...jsonForOutput(result.snapshot, settings), ...(note ? { note: note.trim() } : {}) }, null, 2));
+    } else {
+      console.log(describeSnapshot(result.snapshot, settings, Date.now(), where) + (note ? `\n${note}` : ''));
+    }
     return 0;
   } catch (error) {
+    if (error instanceof NoStoredStateError) {
+      console.error(`breaker: ${command.action} refused: ${error.message}`);
+      return 2;
+    }
     const cause = (error as { cause?: Error }).cause;
     console.error(`breaker: ${command.action} failed on ${place}: ${(error as Error).message}${cause ? ` (${cause.name}: ${cause.message})` : ''}`);
     return 1;

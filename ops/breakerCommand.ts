@@ -3,7 +3,7 @@
  * breaker library, so an override is the same conditional write the service itself would make, and every container
  * obeys it once its cached state expires (an OPEN state is cached until its open period ends).
  */
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { CircuitBreaker, DynamoDBStateStore, type CircuitSnapshot, type StateStore } from '../src/breaker';
 import type { StageBreakerSettings } from './stageBreakerSettings';
 
@@ -24,18 +24,26 @@ export interface BreakerCommand {
    */
   endpoint?: string;
   json: boolean;
+  /** force-open/disable may create the item of a circuit that has no stored state (otherwise refused: a typo?). */
+  create?: boolean;
 }
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--store dynamodb|redis] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--json]
+/** force-open or disable on a circuit with no stored state, without --create (exit 2, like bad usage). */
+export class NoStoredStateError extends UsageError {}
+
+export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--store dynamodb|redis] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--create] [--json]
 
   status      the shared state: state, failures in the window, when it may next be probed, trials in flight
   force-open  reject every call on every container until reset
   disable     let every call through (failures still counted) until reset
   reset       closed, counts cleared, backoff reset
+
+force-open and disable refuse a circuit with no stored state (a mistyped --circuit would otherwise create an item
+that never expires) unless --create is given.
 
 --endpoint points at a local DynamoDB (npm start prints it); without it the command talks to AWS with your credentials
 (it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table), in the region given by
@@ -49,11 +57,14 @@ export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
   const values: Partial<Record<(typeof VALUE_FLAGS)[number], string>> = {};
   let action: BreakerAction | undefined;
   let json = false;
+  let create = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') ? (arg.split(/=(.*)/s, 2) as [string, string | undefined]) : [arg, undefined];
     if (flag === '--json') {
       json = true;
+    } else if (flag === '--create') {
+      create = true;
     } else if ((VALUE_FLAGS as readonly string[]).includes(flag)) {
       const value = inline ?? argv[++i];
       if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -84,6 +95,7 @@ export function parseBreakerCommand(argv: readonly string[]): BreakerCommand {
     stage,
     store,
     json,
+    ...(create ? { create } : {}),
     ...(values['--circuit'] !== undefined ? { circuit: values['--circuit'] } : {}),
     ...(values['--region'] !== undefined ? { region: values['--region'] } : {}),
     ...(values['--endpoint'] !== undefined ? { endpoint: values['--endpoint'] } : {}),
@@ -107,17 +119,25 @@ export function clientConfigFor(command: BreakerCommand, stageRegion?: string, e
   return { endpoint: command.endpoint, region: command.region ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
+/** What one command did: the state after it and, for an override, the state before it. */
+export interface BreakerCommandResult {
+  snapshot: OperatorSnapshot;
+  /** The state the override replaced (force-open, disable, reset). */
+  previous?: CircuitSnapshot;
+}
+
 /** `storeOrClient`: the DynamoDB client for the stage's table, or a ready store (e.g. a RedisStateStore). */
-export async function runBreakerCommand(
+export async function executeBreakerCommand(
   command: BreakerCommand,
   settings: StageBreakerSettings,
   storeOrClient: DynamoDBClient | StateStore,
   now: () => number = Date.now,
-): Promise<CircuitSnapshot> {
-  const store = storeOrClient instanceof DynamoDBClient ? new DynamoDBStateStore({ tableName: settings.tableName, client: storeOrClient }) : storeOrClient;
+): Promise<BreakerCommandResult> {
+  const circuit = command.circuit ?? settings.circuit;
+  const client = storeOrClient instanceof DynamoDBClient ? storeOrClient : undefined;
   const breaker = new CircuitBreaker({
-    name: command.circuit ?? settings.circuit,
-    store,
+    name: circuit,
+    store: client ? new DynamoDBStateStore({ tableName: settings.tableName, client }) : (storeOrClient as StateStore),
     failureThreshold: settings.failureThreshold,
     windowMs: settings.windowMs,
     // An operator at a terminal can wait longer for an answer than a request can.
@@ -125,16 +145,59 @@ export async function runBreakerCommand(
     storeMaxAttempts: 3,
     now,
   });
-  switch (command.action) {
-    case 'status':
-      return breaker.getState();
-    case 'force-open':
-      return breaker.forceOpen();
-    case 'disable':
-      return breaker.disable();
-    case 'reset':
-      return breaker.reset();
+  if (command.action === 'status') return { snapshot: await withUpdatedAt(await breaker.getState(), settings, client) };
+  const previous = await breaker.getState();
+  if ((command.action === 'force-open' || command.action === 'disable') && previous.version === null && previous.problems.length === 0 && !command.create) {
+    throw new NoStoredStateError(
+      `circuit "${circuit}" has no stored state in ${client ? `table ${settings.tableName}` : 'the store'}; the stage ${settings.stage} circuit is "${settings.circuit}". ` +
+        `Check --circuit, or add --create to ${command.action} a circuit nothing has used yet (its item never expires).`,
+    );
   }
+  const after = command.action === 'force-open' ? await breaker.forceOpen() : command.action === 'disable' ? await breaker.disable() : await breaker.reset();
+  return { snapshot: await withUpdatedAt(after, settings, client), previous };
+}
+
+/** The state after the command (see executeBreakerCommand). */
+export async function runBreakerCommand(
+  command: BreakerCommand,
+  settings: StageBreakerSettings,
+  storeOrClient: DynamoDBClient | StateStore,
+  now: () => number = Date.now,
+): Promise<OperatorSnapshot> {
+  return (await executeBreakerCommand(command, settings, storeOrClient, now)).snapshot;
+}
+
+/**
+ * An operator's override has no timer, so "since when" is the item's last write (`updatedAt`, which the library keeps
+ * but does not report); read for FORCED_OPEN and DISABLED only. A missing or malformed value is left out.
+ */
+async function withUpdatedAt(snapshot: CircuitSnapshot, settings: StageBreakerSettings, client: DynamoDBClient | undefined): Promise<OperatorSnapshot> {
+  const shown = snapshotForOutput(snapshot);
+  // Only the DynamoDB table is read directly; on another store "since when" is left out.
+  if (client === undefined || (snapshot.state !== 'FORCED_OPEN' && snapshot.state !== 'DISABLED')) return shown;
+  const { Item } = await client.send(
+    new GetItemCommand({
+      TableName: settings.tableName,
+      Key: { id: { S: snapshot.circuit } },
+      ProjectionExpression: '#updatedAt',
+      ExpressionAttributeNames: { '#updatedAt': 'updatedAt' },
+      ConsistentRead: true,
+    }),
+  );
+  const updatedAt = Number(Item?.updatedAt?.N);
+  return Number.isSafeInteger(updatedAt) && updatedAt > 0 ? { ...shown, updatedAt } : shown;
+}
+
+/**
+ * What an operator must know after an override replaced an OPEN state: containers that cached it keep rejecting
+ * until its open period ends (they do not read the store while they know the circuit is open). Undefined otherwise.
+ */
+export function cachedOpenNote(result: BreakerCommandResult, now: number = Date.now()): string | undefined {
+  const { previous, snapshot } = result;
+  if (previous?.state !== 'OPEN' || previous.openUntil === undefined || previous.openUntil <= now) return undefined;
+  if (snapshot.state === 'OPEN' || snapshot.state === 'FORCED_OPEN') return undefined;
+  const seconds = Math.ceil((previous.openUntil - now) / 1000);
+  return `  containers that cached OPEN obey this when their open period ends, at the latest ${iso(previous.openUntil)} (in ${seconds} s)`;
 }
 
 /**
@@ -153,11 +216,27 @@ export type OperatorSnapshot = Omit<CircuitSnapshot, 'retryAfterMs'> & {
   openCalls?: number;
   /** The backoff step of the current open period (older breakers call it reopenCount). */
   backoffStep?: number;
+  /** The item's last write, epoch ms (shown as "since" for FORCED_OPEN and DISABLED). */
+  updatedAt?: number;
 };
 
-/** What `--json` prints: the snapshot, with no end promised for a circuit an operator holds open. */
+/** What `--json` prints: the snapshot, where it lives, and the settings that give its counts their meaning. */
+export type OperatorJson = OperatorSnapshot & { stage: string; table: string; failureThreshold: number; windowMs: number };
+
+/** The snapshot with no end promised for a circuit an operator holds open. */
 export function snapshotForOutput(snapshot: CircuitSnapshot | OperatorSnapshot): OperatorSnapshot {
   return { ...snapshot, retryAfterMs: snapshot.state === 'FORCED_OPEN' ? null : snapshot.retryAfterMs };
+}
+
+/** What `--json` prints (snapshotForOutput plus the stage, its table and its thresholds). */
+export function jsonForOutput(snapshot: CircuitSnapshot | OperatorSnapshot, settings: StageBreakerSettings): OperatorJson {
+  return {
+    stage: settings.stage,
+    table: settings.tableName,
+    failureThreshold: settings.failureThreshold,
+    windowMs: settings.windowMs,
+    ...snapshotForOutput(snapshot),
+  };
 }
 
 /**
@@ -177,7 +256,11 @@ export function describeSnapshot(
     // The counts were cleared when it opened: what matters now is why and when it opened, and when it is probed.
     lines.push(`  ${openingOf(snapshot, settings, now)}`);
     if (snapshot.openUntil !== undefined) {
-      lines.push(`  next probe at ${iso(snapshot.openUntil)} (in ${Math.ceil(Math.max(0, snapshot.openUntil - now) / 1000)} s)`);
+      lines.push(
+        snapshot.openUntil <= now
+          ? `  probe due now (the open period ended at ${iso(snapshot.openUntil)}; the next call is a trial)`
+          : `  next probe at ${iso(snapshot.openUntil)} (in ${Math.ceil((snapshot.openUntil - now) / 1000)} s)`,
+      );
     }
     lines.push(`  backoff step ${backoffStep} (${backoffStep === 0 ? 'first open period since it last closed' : `reopened ${backoffStep} time(s) from half-open since it last closed`})`);
   } else {
@@ -185,17 +268,23 @@ export function describeSnapshot(
     if (backoffStep > 0) lines.push(`  reopened ${backoffStep} time(s) from half-open since it last closed`);
   }
   if (snapshot.state === 'HALF_OPEN') lines.push(`  trials in flight: ${snapshot.trialsInFlight}, successful trials: ${snapshot.trialSuccesses}`);
-  if (snapshot.state === 'FORCED_OPEN') lines.push('  forced open by an operator: every call is rejected until `reset` (no end is scheduled)');
-  if (snapshot.state === 'DISABLED') lines.push('  disabled by an operator: every call passes (failures still counted) until `reset`');
-  if (snapshot.version === null && snapshot.problems.length === 0) lines.push('  no state stored yet (no failure recorded): closed');
+  const since = snapshot.updatedAt === undefined ? '' : ` since ${iso(snapshot.updatedAt)} (${ago(snapshot.updatedAt, now)} s ago)`;
+  if (snapshot.state === 'FORCED_OPEN') lines.push(`  forced open by an operator${since}: every call is rejected until \`reset\` (no end is scheduled)`);
+  if (snapshot.state === 'DISABLED') lines.push(`  disabled by an operator${since}: every call passes (failures still counted) until \`reset\``);
+  if (snapshot.version === null && snapshot.problems.length === 0) {
+    const configured = snapshot.circuit === settings.circuit ? '' : ` (the stage's configured circuit is "${settings.circuit}")`;
+    lines.push(`  no state stored yet (no failure recorded): closed${configured}`);
+  }
   if (snapshot.problems.length > 0) lines.push(`  the stored item is malformed (${snapshot.problems.join('; ')}); treated as closed until the next write repairs it`);
   return lines.join('\n');
 }
 
 /** "opened at <time> (<n> s ago): <reason>, <what crossed the threshold>". */
 function openingOf(snapshot: OperatorSnapshot, settings: StageBreakerSettings, now: number): string {
-  const when = snapshot.openedAt === undefined ? 'opened at an unrecorded time' : `opened at ${iso(snapshot.openedAt)} (${Math.max(0, Math.round((now - snapshot.openedAt) / 1000))} s ago)`;
+  const when = snapshot.openedAt === undefined ? 'opened at an unrecorded time' : `opened at ${iso(snapshot.openedAt)} (${ago(snapshot.openedAt, now)} s ago)`;
   if (snapshot.openReason === undefined) return `${when}; why is not recorded on this item`;
+  // Only an opening from counts has counts worth printing; a failed trial's "0 failures" would mislead.
+  if (!COUNT_REASONS.has(snapshot.openReason)) return `${when}: ${snapshot.openReason}${REASON_TEXT[snapshot.openReason] ?? ''}`;
   const { openFailures, openCalls } = snapshot;
   let count = '';
   if (openFailures !== undefined && openCalls !== undefined && openCalls > 0) {
@@ -204,6 +293,14 @@ function openingOf(snapshot: OperatorSnapshot, settings: StageBreakerSettings, n
     count = `, ${openFailures} failures (threshold ${settings.failureThreshold} in ${settings.windowMs / 1000} s)`;
   }
   return `${when}: ${snapshot.openReason}${count}`;
+}
+
+/** Opening reasons that come from the failure counts (the others, e.g. trialFailed, have none to show). */
+const COUNT_REASONS: ReadonlySet<string> = new Set(['failureThreshold', 'failureRate']);
+const REASON_TEXT: Readonly<Record<string, string>> = { trialFailed: ' (a half-open trial call failed, so it reopened)' };
+
+function ago(epochMs: number, now: number): number {
+  return Math.max(0, Math.round((now - epochMs) / 1000));
 }
 
 function iso(epochMs: number): string {

@@ -48,9 +48,10 @@ export interface WithCircuitBreakerOptions<Args extends unknown[], Result> {
    * store unavailable under `onStoreError: 'deny'`). It receives the caller's arguments, then the circuit's details;
    * what it returns (or resolves to) is the wrapped function's result. If it throws, the wrapped function rejects
    * with that error. It is not called when `fn` itself failed: those errors propagate (and count as the breaker's
-   * options say). Optional: without it a refused call rejects with `CircuitOpenError`.
+   * options say). Optional: without it a refused call rejects with `CircuitOpenError`. Its return type never widens
+   * the result: `Result` is inferred from `fn` alone (`NoInfer`, TypeScript 5.4 or later).
    */
-  fallback?: (...args: [...Args, CircuitDetails]) => Result | PromiseLike<Result>;
+  fallback?: (...args: [...Args, CircuitDetails]) => NoInfer<Result> | PromiseLike<NoInfer<Result>>;
   /**
    * `true`: `fn` receives a {@link CallContext} (`{ signal }`) after the caller's arguments and must declare it as its
    * last parameter; the wrapped function does not take it. Explicit, so that a function with optional or rest
@@ -78,7 +79,8 @@ export interface WithCircuitBreakerOptions<Args extends unknown[], Result> {
  * - Only a refusal by this breaker goes to the fallback (a `CircuitOpenError` before `fn` started). Errors from `fn`,
  *   `CallTimeoutError`, and a `CircuitOpenError` thrown by some other breaker inside `fn` propagate unchanged.
  * - Types: the fallback must take the wrapped function's parameters, then {@link CircuitDetails}, and return what
- *   `fn` resolves to (or a promise of it); anything else does not compile.
+ *   `fn` resolves to (or a promise of it); anything else does not compile (a fallback returning `undefined` for a
+ *   `fn` of `Promise<number>` too: the result is never widened to `number | undefined`).
  *
  * @param fn - The protected call; must return a promise.
  * @param options - `breaker` (required); `fallback`, `passContext` and `signal` (optional).

@@ -119,3 +119,17 @@ export function getContainer(): Container {
 
 /** Logs a request when the container could not be built (its configuration is invalid). */
 export const fallbackLogger: Logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME, logLevel: 'INFO' });
+
+let failureMetrics: RequestMetrics | undefined;
+
+/**
+ * Counts 500 answers when the container could not be built: the dimensions come straight from the environment
+ * serverless.yml sets (POWERTOOLS_SERVICE_NAME, BREAKER_NAME), so the alarm on InternalErrorAnswers sees them.
+ */
+export function fallbackMetrics(): RequestMetrics {
+  failureMetrics ??= createMetrics({
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME,
+    circuit: process.env.BREAKER_NAME || 'unknown',
+  });
+  return failureMetrics;
+}

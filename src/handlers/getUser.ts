@@ -7,11 +7,11 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { errorSummary } from '../observability/logger';
-import { recordRequest, type RequestMetrics } from '../observability/metrics';
+import { recordInternalError, recordRequest, type RequestMetrics } from '../observability/metrics';
 import type { GetUser, GetUserResult } from '../users/getUser';
 import { checkUserId } from '../users/userId';
 import { callerOf } from './caller';
-import { getContainer, fallbackLogger } from './container';
+import { getContainer, fallbackLogger, fallbackMetrics } from './container';
 import {
   cachedUserResponse,
   errorResponse,
@@ -30,20 +30,37 @@ export type GetUserHandler = (event: APIGatewayProxyEventV2, context?: Context) 
 
 /**
  * `dependencies` is called on every request but is expected to return the same container-scoped objects;
- * if it throws (bad configuration), the request gets a 500 and the reason goes to the log.
+ * if it throws (bad configuration), the request gets a 500, the reason goes to the log (`logOnFailure`) and
+ * InternalErrorAnswers is counted (`metricsOnFailure`).
  */
-export function createHandler(dependencies: () => HandlerDependencies, logOnFailure: Logger = fallbackLogger): GetUserHandler {
-  return async (event, context) => {
+export function createHandler(
+  dependencies: () => HandlerDependencies,
+  logOnFailure: Logger = fallbackLogger,
+  metricsOnFailure: () => RequestMetrics = fallbackMetrics,
+): GetUserHandler {
+  return async (untrustedEvent, context) => {
     const started = performance.now();
+    // A direct invocation may send anything (null, a string): only an object can be an HTTP API event.
+    const isObject = typeof untrustedEvent === 'object' && untrustedEvent !== null && !Array.isArray(untrustedEvent);
+    const event: APIGatewayProxyEventV2 = isObject ? untrustedEvent : ({} as APIGatewayProxyEventV2);
     // Lambda's request id: unique everywhere (serverless-offline gives every event the same requestContext.requestId)
     // and the id on Lambda's own START/END/REPORT lines. API Gateway's id is logged next to it.
     const requestId = context?.awsRequestId || event.requestContext?.requestId || randomUUID();
     let logger = logOnFailure;
+    let metrics: RequestMetrics | undefined;
     try {
       const deps = dependencies();
       logger = deps.logger;
+      metrics = deps.metrics;
       if (context) logger.addContext(context);
       logger.appendKeys({ requestId, apiRequestId: event.requestContext?.requestId, caller: callerOf(event) });
+
+      if (!isObject) {
+        const got = untrustedEvent === null ? 'null' : Array.isArray(untrustedEvent) ? 'an array' : `a ${typeof untrustedEvent}`;
+        const problem = `the event must be an API Gateway HTTP API (payload 2.0) request object, got ${got}`;
+        logger.info('request rejected', { status: 400, problem, durationMs: elapsed(started) });
+        return errorResponse(400, 'INVALID_REQUEST', `Invalid request: ${problem}.`, requestId);
+      }
 
       const id = checkUserId(event.pathParameters?.id);
       if (!id.ok) {
@@ -69,6 +86,13 @@ export function createHandler(dependencies: () => HandlerDependencies, logOnFail
       return response;
     } catch (error) {
       logger.error('request failed unexpectedly', { requestId, status: 500, error: errorSummary(error), stack: (error as Error)?.stack });
+      try {
+        const failureMetrics = metrics ?? metricsOnFailure();
+        recordInternalError(failureMetrics);
+        failureMetrics.publishStoredMetrics();
+      } catch (metricsError) {
+        logger.error('could not record the 500 answer', { requestId, error: errorSummary(metricsError) });
+      }
       return errorResponse(500, 'INTERNAL_ERROR', `An unexpected error occurred; quote request id ${requestId}.`, requestId);
     } finally {
       logger.resetKeys();
@@ -89,6 +113,13 @@ function toResponse(result: GetUserResult, id: string, requestId: string): HttpR
         502,
         'INVALID_DIRECTORY_RECORD',
         `The user directory's record for "${id}" is invalid (${result.problem}) and no cached copy could be served.`,
+        requestId,
+      );
+    case 'rejected':
+      return errorResponse(
+        502,
+        'DIRECTORY_REJECTED',
+        `The user directory refused the request for "${id}" with status ${result.status} and no cached copy could be served; retrying will not help until the directory's answer changes.`,
         requestId,
       );
     case 'unavailable':

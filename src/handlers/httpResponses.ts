@@ -5,9 +5,11 @@ import type { User } from '../users/user';
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string>; body: string };
 
 export type ErrorCode =
+  | 'INVALID_REQUEST'
   | 'INVALID_USER_ID'
   | 'USER_NOT_FOUND'
   | 'INVALID_DIRECTORY_RECORD'
+  | 'DIRECTORY_REJECTED'
   | 'DIRECTORY_UNAVAILABLE'
   | 'CACHE_UNAVAILABLE'
   | 'INTERNAL_ERROR';

@@ -5,7 +5,8 @@
  * (serverless.yml's alarms and dashboard use them; the packaging test compares the two). What an operator alarms on:
  *   CircuitOpened, CircuitClosed   a state change made by this container (the fleet-wide total is the sum)
  *   BreakerStoreErrors             the breaker table did not answer in budget
- *   Fresh/Cached/NotFound/InvalidRecord/Unavailable/CacheUnavailableAnswers   how each request was answered
+ *   Fresh/Cached/NotFound/InvalidRecord/DirectoryRejected/Unavailable/CacheUnavailable/InternalErrorAnswers
+ *                                  how each request was answered
  *   InvalidDirectoryRecords        the directory answered an invalid record (not counted by the breaker)
  *   BreakerOutcomesDiscarded       call outcomes not counted because their period had ended (late results)
  *   DirectoryCallFailures, DirectoryCallsRejected, DirectoryLatency   the downstream as the breaker saw it
@@ -31,8 +32,11 @@ export const METRIC = {
   cachedAnswers: 'CachedAnswers',
   notFoundAnswers: 'NotFoundAnswers',
   invalidRecordAnswers: 'InvalidRecordAnswers',
+  directoryRejectedAnswers: 'DirectoryRejectedAnswers',
   unavailableAnswers: 'UnavailableAnswers',
   cacheUnavailableAnswers: 'CacheUnavailableAnswers',
+  /** 500: the handler's catch path (a bug or invalid configuration), emitted by the handler itself. */
+  internalErrorAnswers: 'InternalErrorAnswers',
   invalidDirectoryRecords: 'InvalidDirectoryRecords',
   directoryCallFailures: 'DirectoryCallFailures',
   directoryCallsRejected: 'DirectoryCallsRejected',
@@ -46,7 +50,7 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
  * case, the use case's result fits this.
  */
 export interface AnsweredRequest {
-  kind: 'fresh' | 'cached' | 'notFound' | 'invalidRecord' | 'unavailable' | 'cacheUnavailable';
+  kind: 'fresh' | 'cached' | 'notFound' | 'invalidRecord' | 'rejected' | 'unavailable' | 'cacheUnavailable';
   /** The downstream call: how it ended (`rejected` = not permitted by the breaker), how long it took (ms), and whether its record was invalid. */
   call: { outcome: string; latencyMs: number; invalidRecord?: unknown };
 }
@@ -57,6 +61,7 @@ export const ANSWER_METRIC: Readonly<Record<AnsweredRequest['kind'], MetricName>
   cached: METRIC.cachedAnswers,
   notFound: METRIC.notFoundAnswers,
   invalidRecord: METRIC.invalidRecordAnswers,
+  rejected: METRIC.directoryRejectedAnswers,
   unavailable: METRIC.unavailableAnswers,
   cacheUnavailable: METRIC.cacheUnavailableAnswers,
 };
@@ -76,6 +81,11 @@ export function recordRequest(metrics: RequestMetrics, result: AnsweredRequest):
   }
   metrics.addMetric(METRIC.directoryLatency, MetricUnit.Milliseconds, latencyMs);
   if (outcome === 'failure' || outcome === 'timeout' || outcome === 'slow') metrics.addMetric(METRIC.directoryCallFailures, MetricUnit.Count, 1);
+}
+
+/** A request answered 500 (the handler's catch path); call publishStoredMetrics() after. */
+export function recordInternalError(metrics: RequestMetrics): void {
+  metrics.addMetric(METRIC.internalErrorAnswers, MetricUnit.Count, 1);
 }
 
 export function recordBreakerEvent(metrics: RequestMetrics, event: BreakerEvent): void {

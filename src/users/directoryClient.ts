@@ -3,11 +3,12 @@
  * Every answer is validated here, so a directory that answers garbage is a failed call, not a crash further in.
  *
  * Who is at fault decides what counts against the breaker:
- *   the directory (5xx, 408, 429, unreachable, reset mid-body, not JSON, not its content type, over the size cap)
- *     -> DirectoryUnavailableError, counts;
+ *   the directory (5xx, 408, 429, unreachable, reset mid-body, not JSON, not its content type, an over-large body
+ *     that is not a JSON object or array) -> DirectoryUnavailableError, counts;
  *   this one request (another 4xx) -> DirectoryRejectedError, ignored;
- *   this one record (a well-formed JSON answer whose user fails validation, or whose bytes are not UTF-8)
- *     -> InvalidDirectoryRecordError, ignored: one bad record must not open the circuit for everybody.
+ *   this one record (a well-formed JSON answer whose user fails validation, whose bytes are not UTF-8, or a JSON
+ *     object or array over the size cap) -> InvalidDirectoryRecordError, ignored: one bad record must not open the circuit
+ *     for everybody.
  */
 import { parseUser, type User } from './user';
 
@@ -70,7 +71,11 @@ export interface DirectoryClient {
 export interface DirectoryClientOptions {
   /** e.g. http://127.0.0.1:4010 (no trailing slash). */
   baseUrl: string;
-  /** A user is a few hundred bytes; anything far bigger is not a user. */
+  /**
+   * A user is a few hundred bytes; anything far bigger is not a user. A JSON object or array over the cap (in the
+   * directory's JSON content type) is that record's fault (InvalidDirectoryRecordError); anything else over it counts.
+   * @default 65536
+   */
   maxBodyBytes?: number;
   fetch?: typeof fetch;
 }
@@ -111,6 +116,7 @@ export function createDirectoryClient(options: DirectoryClientOptions): Director
         throw malformed(`content-type is "${contentType}", not JSON`);
       }
       const bytes = await readCapped(response, maxBodyBytes, signal);
+      if (bytes === OVER_CAP_OBJECT) throw new InvalidDirectoryRecordError(id, `the record is over ${maxBodyBytes} bytes`);
       let text: string;
       try {
         // fatal: bytes that are not UTF-8 are refused, never stored as U+FFFD in a user's name.
@@ -136,16 +142,16 @@ function malformed(problem: string): DirectoryUnavailableError {
   return new DirectoryUnavailableError('malformedBody', `user directory answered a malformed body: ${problem}`);
 }
 
+/** readCapped's answer for a body over the cap that starts as a JSON object or array: one over-large record. */
+const OVER_CAP_OBJECT = Symbol('over-cap JSON object');
+
 /**
- * Reads the body, giving up (and closing the stream) past `maxBytes`. A connection that breaks in the middle of the
- * body (undici's bare `TypeError: terminated`) is an unreachable directory.
+ * Reads the body, giving up (and closing the stream) past `maxBytes`: a body over the cap that starts as a JSON object
+ * or array (`{` or `[` after whitespace; under the cap either is parsed and judged as a record) is one over-large
+ * record (OVER_CAP_OBJECT); any other body over it (an HTML error page, text) is not the directory's answer and counts. A connection that breaks in the middle of the body (undici's bare `TypeError: terminated`)
+ * is an unreachable directory.
  */
-async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await discard(response);
-    throw malformed(`body of ${declared} bytes exceeds ${maxBytes}`);
-  }
+async function readCapped(response: Response, maxBytes: number, signal: AbortSignal): Promise<Uint8Array | typeof OVER_CAP_OBJECT> {
   if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -163,13 +169,22 @@ async function readCapped(response: Response, maxBytes: number, signal: AbortSig
     const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw malformed(`body exceeds ${maxBytes} bytes`);
-    }
     chunks.push(value);
+    // A declared length over the cap is decided on the first bytes, without reading the rest.
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (size > maxBytes || declared > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      if (startsAsJsonObject(Buffer.concat(chunks))) return OVER_CAP_OBJECT;
+      throw malformed(`body ${declared > maxBytes ? `of ${declared} bytes ` : ''}exceeds ${maxBytes} bytes and is not a JSON object or array`);
+    }
   }
   return Buffer.concat(chunks);
+}
+
+function startsAsJsonObject(bytes: Uint8Array): boolean {
+  // JSON's whitespace is space, tab, LF and CR.
+  const first = Buffer.from(bytes).toString('latin1').replace(/^[ \t\n\r]+/, '');
+  return first.startsWith('{') || first.startsWith('[');
 }
 
 /** Frees the connection for reuse without reading a body we do not need. */

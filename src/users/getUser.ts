@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { CircuitOpenError, type CallDetails, type CallOutcome, type ExecuteOptions } from '../breaker';
 import { errorSummary } from '../observability/logger';
 import type { Tracing } from '../observability/tracer';
-import { InvalidDirectoryRecordError, type DirectoryClient } from './directoryClient';
+import { DirectoryRejectedError, InvalidDirectoryRecordError, type DirectoryClient } from './directoryClient';
 import { toPublicUser, type User } from './user';
 import type { UsersRepository } from './usersRepository';
 
@@ -41,6 +41,11 @@ export type GetUserResult =
   | { kind: 'notFound'; call: CallReport }
   /** The directory's record for this user fails validation and no cached copy could be served. */
   | { kind: 'invalidRecord'; problem: string; call: CallReport }
+  /**
+   * The directory refused this one request (a 4xx other than 404, 408, 429; not counted by the breaker) and no cached
+   * copy could be served. Not an outage: retrying soon would get the same refusal.
+   */
+  | { kind: 'rejected'; status: number; call: CallReport }
   /** The directory gave no answer and the Users table holds no copy of this user. */
   | ({ kind: 'unavailable'; call: CallReport } & RetryHint)
   /** The directory gave no answer and the cached copy could not be read (table failed, or item malformed). */
@@ -122,6 +127,7 @@ export function createGetUser(deps: GetUserDependencies): GetUser {
     }
     const { error } = call.settled;
     if (error instanceof InvalidDirectoryRecordError) return { kind: 'invalidRecord', problem: error.problem, call: report };
+    if (error instanceof DirectoryRejectedError) return { kind: 'rejected', status: error.status, call: report };
     const hint = retryHint(error, call.openUntil, now());
     return cached.kind === 'absent' ? { kind: 'unavailable', ...hint, call: report } : { kind: 'cacheUnavailable', ...hint, call: report };
   };

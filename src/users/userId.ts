@@ -14,10 +14,20 @@ export function checkUserId(input: unknown): UserIdCheck {
     return { ok: false, problem: `user id must be at most ${USER_ID_MAX_LENGTH} characters long, got ${input.length}` };
   }
   if (!ALLOWED.test(input)) {
-    const position = [...input].findIndex((character) => !ALLOWED.test(character)) + 1;
-    return { ok: false, problem: `user id may contain only ${ALLOWED_DESCRIPTION}; character ${position} is not allowed` };
+    const characters = [...input];
+    const index = characters.findIndex((character) => !ALLOWED.test(character));
+    return { ok: false, problem: `user id may contain only ${ALLOWED_DESCRIPTION}; character ${index + 1} (${nameOf(characters[index])}) is not allowed` };
   }
   // "." and ".." are dot segments: a URL parser would resolve /users/.. to the directory's root.
   if (input === '.' || input === '..') return { ok: false, problem: 'user id must not be "." or ".."' };
   return { ok: true, id: input };
+}
+
+/**
+ * `'é', U+00E9`: the character itself where it is visible, always its code point. Control and format characters,
+ * lone surrogates and line/paragraph separators get only the code point (they would garble the message).
+ */
+function nameOf(character: string): string {
+  const codePoint = `U+${(character.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
+  return /^[\p{C}\p{Zl}\p{Zp}]$/u.test(character) ? codePoint : `'${character}', ${codePoint}`;
 }

@@ -66,7 +66,7 @@ function resolveVariable(expression: string, context: VariableContext): string {
   if (source === 'param') {
     const params = (context.config as { params?: Record<string, Record<string, unknown> | undefined> } | undefined)?.params;
     const value = params?.[context.stage]?.[address] ?? params?.default?.[address];
-    if (typeof value === 'string' || typeof value === 'number') return String(value);
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
     if (fallback) return unquote(fallback);
     throw new UnsupportedVariableError(`${context.where}: \${${expression}} names no param of stage ${context.stage}`);
   }

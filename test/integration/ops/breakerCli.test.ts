@@ -92,6 +92,43 @@ describe('the breaker operator command', () => {
     await operator('reset');
   });
 
+  it('refuses force-open and disable on a circuit with no stored state (exit 2, naming both circuits) unless --create', async () => {
+    const cli = (...argv: string[]) =>
+      run(process.execPath, ['--no-warnings', '--import', 'tsx', 'ops/breaker.ts', ...argv, '--endpoint', dynamo.endpoint], { cwd: ROOT, encoding: 'utf8' });
+    for (const action of ['force-open', 'disable']) {
+      await expect(cli(action, '--circuit', 'user-directoy')).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/circuit "user-directoy" has no stored state in table simple-web-service-dev-circuit-breakers; the stage dev circuit is "user-directory"/),
+      });
+      expect(await operator('status', '--circuit', 'user-directoy')).toMatchObject({ version: null });
+    }
+    const { stdout } = await cli('force-open', '--circuit', 'brand-new', '--create');
+    expect(stdout).toContain('circuit brand-new (stage dev, table simple-web-service-dev-circuit-breakers): FORCED_OPEN');
+    expect(stdout).toMatch(/forced open by an operator since \d{4}-\d\d-\d\dT[^ ]+ \(\d+ s ago\)/);
+    await operator('reset', '--circuit', 'brand-new');
+  });
+
+  it('after resetting an OPEN circuit, says when containers that cached OPEN obey; --json has the stage, table and thresholds', async () => {
+    const cli = (...argv: string[]) =>
+      run(process.execPath, ['--no-warnings', '--import', 'tsx', 'ops/breaker.ts', ...argv, '--endpoint', dynamo.endpoint], { cwd: ROOT, encoding: 'utf8' });
+    await operator('reset');
+    const failing = service();
+    for (let i = 0; i < settings.failureThreshold; i += 1) await failing.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    const { openUntil } = await failing.getState();
+    const { stdout } = await cli('reset');
+    expect(stdout).toContain(': CLOSED');
+    expect(stdout).toContain(`  containers that cached OPEN obey this when their open period ends, at the latest ${new Date(openUntil as number).toISOString()} (in `);
+
+    const json = JSON.parse((await cli('status', '--json')).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      stage: 'dev',
+      table: 'simple-web-service-dev-circuit-breakers',
+      failureThreshold: settings.failureThreshold,
+      windowMs: settings.windowMs,
+      state: 'CLOSED',
+    });
+  });
+
   it("uses the stage's region from serverless.yml unless --region or the AWS environment says otherwise", async () => {
     // No credentials anywhere (and no instance metadata to ask): the command fails after choosing its region, and says which.
     const home = mkdtempSync(path.join(tmpdir(), 'breaker-home-'));

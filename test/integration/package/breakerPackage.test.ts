@@ -84,6 +84,13 @@ test('pack:breaker prints the tarball path last; the tarball holds the bundles, 
   expect(tarEntries.filter((entry) => !entry.startsWith('package/dist/')).sort()).toEqual(['package/README.md', 'package/package.json']);
 });
 
+test("the installed README links nowhere relative (outside this repository those paths do not exist), and says TypeScript 5.4+", () => {
+  const readme = readFileSync(path.join(scratch, 'node_modules', PACKAGE, 'README.md'), 'utf8');
+  const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]);
+  expect(targets.filter((target) => !/^(https?:|#)/.test(target))).toEqual([]);
+  expect(readme).toMatch(/TypeScript 5\.4/);
+});
+
 test('the package is the breaker alone: only src/breaker in the bundles, the AWS SDK a peer dependency, nothing else required', () => {
   const installed = path.join(scratch, 'node_modules', PACKAGE);
   const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;

@@ -139,3 +139,29 @@ describe('npm start with USER_DIRECTORY_URL', () => {
     await expect(fetch(`http://127.0.0.1:${stubPort}/_control`)).rejects.toThrow();
   });
 });
+
+describe('npm start with a port already in use', () => {
+  it.each(['PORT', 'USER_DIRECTORY_PORT', 'LAMBDA_PORT'])('prints one line naming %s and exits 1, starting nothing', async (variable) => {
+    const holder = await startScriptedServer((_req, res: ServerResponse) => res.end());
+    const busy = new URL(holder.url).port;
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', USER_DIRECTORY_PORT: '0', LAMBDA_PORT: '0', [variable]: busy },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect({ code, stderr }).toEqual({
+        code: 1,
+        stderr: `npm start: port ${busy} (${variable}) is already in use, perhaps by another npm start: stop that, or set ${variable} to a free port (0 picks one)\n`,
+      });
+      expect(stdout).not.toMatch(/EADDRINUSE|dynalite|running locally/);
+    } finally {
+      await holder.stop();
+    }
+  }, START_TIMEOUT_MS);
+});

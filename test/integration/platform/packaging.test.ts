@@ -22,7 +22,7 @@ interface Packaged {
   output: string;
   directory: string;
   template: {
-    Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }>;
+    Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
     Parameters?: Record<string, { Default?: string; AllowedPattern?: string }>;
     Conditions?: Record<string, unknown>;
   };
@@ -220,7 +220,8 @@ function metricsRead(template: Packaged['template']): MetricRef[] {
   const dims = (dimensions: Dimensions) => Object.fromEntries(dimensions.map(({ Name, Value }) => [Name, Value]));
   for (const resource of Object.values(template.Resources)) {
     const properties = resource.Properties as Record<string, unknown>;
-    if (resource.Type === 'AWS::CloudWatch::Alarm') {
+    // Lambda's own metrics (AWS/Lambda) are checked on their own below.
+    if (resource.Type === 'AWS::CloudWatch::Alarm' && properties.Namespace !== 'AWS/Lambda') {
       if (typeof properties.MetricName === 'string') {
         refs.push({ namespace: properties.Namespace as string, name: properties.MetricName, dimensions: dims(properties.Dimensions as Dimensions) });
       }
@@ -300,8 +301,8 @@ describe.each(VARIANTS)('the %s alarms and dashboard', (stage) => {
     const rate = resource(stage, 'UnavailableAnswersAlarm');
     const queries = rate.Metrics as Array<{ Id: string; Expression?: string; ReturnData: boolean; MetricStat?: { Metric: { MetricName: string } } }>;
     const byId = Object.fromEntries(queries.filter((query) => query.MetricStat).map((query) => [query.Id, query.MetricStat?.Metric.MetricName]));
-    // Every kind of answer is in the denominator; the 503s are the numerator.
-    expect(Object.values(byId).sort()).toEqual(Object.values(ANSWER_METRIC).sort());
+    // Every kind of answer, the 500s too, is in the denominator; the 503s are the numerator.
+    expect(Object.values(byId).sort()).toEqual([...Object.values(ANSWER_METRIC), METRIC.internalErrorAnswers].sort());
     const [expression] = queries.filter((query) => query.ReturnData);
     const ids = (name: string) => Object.keys(byId).find((id) => byId[id] === name) as string;
     const [numerator] = (expression.Expression as string).split(' / ');
@@ -310,7 +311,34 @@ describe.each(VARIANTS)('the %s alarms and dashboard', (stage) => {
     expect(numerator).not.toContain(`FILL(${ids(METRIC.freshAnswers)}, 0)`);
   });
 
+  it("alarm on any 500 answer, and on the function's Lambda errors and throttles", () => {
+    expect(resource(stage, 'InternalErrorAnswersAlarm')).toMatchObject({
+      MetricName: METRIC.internalErrorAnswers,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    for (const [alarm, metricName] of [
+      ['FunctionErrorsAlarm', 'Errors'],
+      ['FunctionThrottlesAlarm', 'Throttles'],
+    ]) {
+      expect(resource(stage, alarm)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'GetUserLambdaFunction' } }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
   it('notify nobody by default, the given topic, or a topic made for the given e-mail address', () => {
+    const alarms = Object.keys(template().Resources).filter((id) => template().Resources[id].Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.sort()).toEqual(
+      ['CircuitOpenedAlarm', 'FunctionErrorsAlarm', 'FunctionThrottlesAlarm', 'InternalErrorAnswersAlarm', 'UnavailableAnswersAlarm'].sort(),
+    );
     const actions = (parameters: Record<string, string>) =>
       ['CircuitOpenedAlarm', 'UnavailableAnswersAlarm'].map((alarm) => evaluate(template(), parameters, resource(stage, alarm).AlarmActions));
     const defaults = Object.fromEntries(Object.entries(template().Parameters ?? {}).map(([name, parameter]) => [name, parameter.Default ?? '']));
@@ -332,8 +360,8 @@ describe.each(VARIANTS)('the %s alarms and dashboard', (stage) => {
     const names = (widget: (typeof body.widgets)[number]) => widget.properties.metrics.map((row) => row[1]);
     const shown = body.widgets.map(names);
     expect(shown).toContainEqual([METRIC.circuitOpened, METRIC.circuitClosed]);
-    expect(shown).toContainEqual(Object.values(ANSWER_METRIC));
-    expect(shown).toContainEqual([METRIC.breakerStoreErrors]);
+    expect(shown).toContainEqual([...Object.values(ANSWER_METRIC), METRIC.internalErrorAnswers]);
+    expect(shown).toContainEqual([METRIC.breakerStoreErrors, METRIC.breakerOutcomesDiscarded]);
     expect(shown).toContainEqual([METRIC.breakerLocalMode]);
     const latency = body.widgets.find((widget) => names(widget).includes(METRIC.directoryLatency));
     expect(latency?.properties.metrics.map((row) => (row.at(-1) as { stat?: string }).stat)).toEqual(['p50', 'p99']);
@@ -417,6 +445,16 @@ describe('dev with breakerStore=redis', () => {
 });
 
 describe('dev and prod', () => {
+  it('keep logs 30 days in dev and 90 in prod; keep the Users table on stack deletion, with point-in-time recovery in prod', () => {
+    const retention = (stage: Stage) => resource(stage, 'GetUserLogGroup').RetentionInDays;
+    expect([retention('dev'), retention('prod')]).toEqual([30, 90]);
+    for (const stage of STAGES) {
+      expect(packaged[stage].template.Resources.Users).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+    const pitr = (stage: Stage) => (resource(stage, 'Users').PointInTimeRecoverySpecification as { PointInTimeRecoveryEnabled: unknown }).PointInTimeRecoveryEnabled;
+    expect([pitr('dev'), pitr('prod')]).toEqual([false, true]);
+  });
+
   it('are separate stacks with separate tables, roles and settings', () => {
     const differs = (pick: (stage: Stage) => unknown) => expect(pick('dev')).not.toEqual(pick('prod'));
     expect(packaged.dev.state.service.provider.stackName).toBe('simple-web-service-dev');

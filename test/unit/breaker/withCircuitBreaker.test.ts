@@ -203,6 +203,10 @@ describe('withCircuitBreaker', () => {
     withCircuitBreaker(async (id: string) => id, { breaker, fallback: (id: number) => String(id) });
     // @ts-expect-error the fallback must return what fn resolves to (string)
     withCircuitBreaker(async (id: string) => id, { breaker, fallback: (id: string) => id.length });
+    // @ts-expect-error the fallback may not widen the result: fn resolves to a number, undefined is not one
+    withCircuitBreaker(async (id: string) => id.length, { breaker, fallback: () => undefined });
+    // @ts-expect-error the same with passContext
+    withCircuitBreaker(async (id: string, _context: CallContext) => id.length, { breaker, passContext: true, fallback: () => undefined });
     // @ts-expect-error the fallback's details come after the caller's arguments
     withCircuitBreaker(async (id: string) => id, { breaker, fallback: (details: CircuitDetails, id: string) => id + details.state });
     // @ts-expect-error passContext needs fn to declare CallContext as its last parameter

@@ -64,7 +64,7 @@ describe('directory client against a real HTTP server', () => {
   it.each([
     ['not JSON', 'hello', 'application/json', /not valid JSON/],
     ['the wrong content-type', JSON.stringify(ada), 'text/html', /content-type is "text\/html"/],
-    ['a body over the cap', JSON.stringify({ ...ada, padding: 'x'.repeat(2000) }), 'application/json', /exceeds 1024/],
+    ['a body over the cap that is not a JSON object or array', 'x'.repeat(2000), 'application/json', /exceeds 1024 bytes and is not a JSON object or array/],
   ])('treats a 200 with %s as a malformed answer that counts', async (_label, body, contentType, message) => {
     reply = (res) => send(res, 200, body, contentType);
     const error = await getUser().catch((caught: unknown) => caught);
@@ -83,6 +83,21 @@ describe('directory client against a real HTTP server', () => {
     const error = await getUser().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidDirectoryRecordError);
     expect(error).toMatchObject({ userId: 'demo-1', problem: expect.stringMatching(problem) });
+    expect(countsAsDirectoryFailure(error)).toBe(false);
+  });
+
+  it.each([
+    ['an object, chunked', false, `  ${JSON.stringify({ ...ada, padding: 'x'.repeat(2000) })}`],
+    ['an object with a declared content-length', true, `  ${JSON.stringify({ ...ada, padding: 'x'.repeat(2000) })}`],
+    ['an array', false, `\n[${JSON.stringify({ ...ada, padding: 'x'.repeat(2000) })}]`],
+  ])("treats JSON over the cap (%s) as that one record's fault, which the breaker does not count", async (_label, declared, text) => {
+    reply = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...(declared ? { 'content-length': String(Buffer.byteLength(text)) } : {}) });
+      res.end(text);
+    };
+    const error = await getUser().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidDirectoryRecordError);
+    expect(error).toMatchObject({ userId: 'demo-1', problem: 'the record is over 1024 bytes' });
     expect(countsAsDirectoryFailure(error)).toBe(false);
   });
 
@@ -114,7 +129,7 @@ describe('directory client against a real HTTP server', () => {
   it('stops reading a chunked body past the cap', async () => {
     reply = (res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"id":"demo-1","pad":"');
+      res.write('<html>');
       res.write('x'.repeat(4096));
       // Never ends: the client must give up on size alone.
     };

@@ -389,13 +389,48 @@ describe('GET /user/{id}', () => {
     expect(output.jsonLines().find((entry) => entry.message === 'request completed')).toMatchObject({ outcome: 'timeout' });
   });
 
-  it("a directory refusing one request (4xx) is ignored by the breaker; the request is answered like a failed call", async () => {
+  it('a directory refusing one request (4xx) is ignored by the breaker: the cached copy, else 502 DIRECTORY_REJECTED naming the status, no retry-after', async () => {
     const { handler, directory, users, breaker } = world();
     users.items.set('demo-1', { ...ada, fetchedAt: T0 });
     directory.script = new DirectoryRejectedError(400);
-    for (let i = 0; i < 4; i += 1) expect((await handler(getUserEvent('demo-9'))).statusCode).toBe(503);
+    for (let i = 0; i < 4; i += 1) {
+      const response = await handler(getUserEvent('demo-9'));
+      expectJsonError(response, 502, 'DIRECTORY_REJECTED');
+      expect(response.headers).not.toHaveProperty('retry-after');
+      expect((body(response).error as { message: string }).message).toBe(
+        'The user directory refused the request for "demo-9" with status 400 and no cached copy could be served; retrying will not help until the directory\'s answer changes.',
+      );
+    }
+    expect(output.jsonLines().filter((entry) => entry._aws !== undefined)[0]).toMatchObject({ DirectoryRejectedAnswers: 1 });
     expect((await handler(getUserEvent('demo-1'))).headers['x-user-source']).toBe('cache');
     expect((await breaker.getState()).state).toBe('CLOSED');
+  });
+
+  it('an over-large JSON record for one id (the directory client\'s InvalidDirectoryRecordError) never opens the circuit', async () => {
+    const { handler, directory, breaker } = world();
+    directory.script = new InvalidDirectoryRecordError('big-1', 'the record is over 65536 bytes');
+    for (let i = 0; i < 5; i += 1) expectJsonError(await handler(getUserEvent('big-1')), 502, 'INVALID_DIRECTORY_RECORD');
+    expect((await breaker.getState()).state).toBe('CLOSED');
+  });
+
+  it.each([
+    ['null', null, 'null'],
+    ['a string', 'hello', 'a string'],
+    ['an array', [], 'an array'],
+  ])('400 INVALID_REQUEST for a direct invocation whose event is %s', async (_label, event, got) => {
+    const { handler, directory } = world();
+    const response = await handler(event as never);
+    expectJsonError(response, 400, 'INVALID_REQUEST');
+    expect((body(response).error as { message: string }).message).toBe(
+      `Invalid request: the event must be an API Gateway HTTP API (payload 2.0) request object, got ${got}.`,
+    );
+    expect(directory.calls).toEqual([]);
+  });
+
+  it('counts a 500 answer in InternalErrorAnswers', async () => {
+    const { handler } = world({ getUser: () => Promise.reject(new TypeError('boom')) });
+    expect((await handler(getUserEvent('demo-1'))).statusCode).toBe(500);
+    expect(output.jsonLines().find((entry) => entry._aws !== undefined)).toMatchObject({ InternalErrorAnswers: 1 });
   });
 
   it('500 with a generic message and no internals when something unexpected throws', async () => {

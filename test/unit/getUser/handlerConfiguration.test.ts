@@ -10,6 +10,8 @@ describe('exported handler with an invalid environment', () => {
   it('answers 500 with the generic error and logs which variable is wrong', async () => {
     process.env.TABLE_NAME = 'users';
     process.env.BREAKER_TABLE_NAME = 'circuit-breakers';
+    process.env.POWERTOOLS_SERVICE_NAME = 'simple-web-service';
+    process.env.BREAKER_NAME = 'user-directory';
     delete process.env.USER_DIRECTORY_URL;
 
     const output = captureOutput();
@@ -23,6 +25,12 @@ describe('exported handler with an invalid environment', () => {
     expect(response.headers).toMatchObject({ 'content-type': 'application/json', 'x-request-id': 'req-config' });
     expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred; quote request id req-config.' } });
     expect(response.body).not.toMatch(/USER_DIRECTORY_URL/);
+    // Counted with the dimensions the InternalErrorAnswers alarm reads, although the container could not be built.
+    expect(output.jsonLines().find((entry) => entry._aws !== undefined)).toMatchObject({
+      InternalErrorAnswers: 1,
+      service: 'simple-web-service',
+      circuit: 'user-directory',
+    });
     expect(output.jsonLines()).toContainEqual(
       expect.objectContaining({
         message: 'request failed unexpectedly',

@@ -1,4 +1,13 @@
-import { clientConfigFor, describeSnapshot, parseBreakerCommand, regionFor, snapshotForOutput, UsageError } from '../../../ops/breakerCommand';
+import {
+  cachedOpenNote,
+  clientConfigFor,
+  describeSnapshot,
+  jsonForOutput,
+  parseBreakerCommand,
+  regionFor,
+  snapshotForOutput,
+  UsageError,
+} from '../../../ops/breakerCommand';
 import type { CircuitSnapshot } from '../../../src/breaker';
 
 const settings = { stage: 'dev', region: 'us-east-1', tableName: 'svc-dev-circuit-breakers', circuit: 'user-directory', failureThreshold: 5, windowMs: 30_000 };
@@ -30,6 +39,7 @@ describe('parseBreakerCommand', () => {
     });
     expect(parseBreakerCommand(['status', '--store', 'redis', '--endpoint', 'redis://127.0.0.1:6390'])).toMatchObject({ store: 'redis', endpoint: 'redis://127.0.0.1:6390' });
     expect(parseBreakerCommand(['reset', '--endpoint', 'http://127.0.0.1:8000']).endpoint).toBe('http://127.0.0.1:8000');
+    expect(parseBreakerCommand(['force-open', '--create'])).toEqual({ action: 'force-open', stage: 'dev', json: false, create: true });
   });
 
   it.each([
@@ -129,5 +139,64 @@ describe('describeSnapshot', () => {
     expect(describeSnapshot({ ...closed, version: null, problems: ['state "OPENED" is not a circuit state'] }, settings)).toContain(
       'the stored item is malformed (state "OPENED" is not a circuit state)',
     );
+  });
+
+  it('does not print the cleared count for an opening that was not from counts (a failed trial)', () => {
+    const text = describeSnapshot({ ...open, openedAt, openReason: 'trialFailed', openFailures: 0 }, settings, openedAt + 1_000);
+    expect(text).toContain('opened at 2026-11-29T05:00:00.000Z (1 s ago): trialFailed (a half-open trial call failed, so it reopened)');
+    expect(text).not.toMatch(/0 failures/);
+  });
+
+  it('says "probe due now" once the open period has ended, never a past time "(in 0 s)"', () => {
+    const text = describeSnapshot({ ...open, openedAt, openReason: 'failureThreshold', openFailures: 5 }, settings, openedAt + 12_000);
+    expect(text).toContain('  probe due now (the open period ended at 2026-11-29T05:00:10.000Z; the next call is a trial)');
+    expect(text).not.toContain('in 0 s');
+    expect(text).not.toContain('next probe at');
+  });
+
+  it('says since when an operator has held the circuit forced open or disabled', () => {
+    expect(describeSnapshot({ ...closed, state: 'FORCED_OPEN', updatedAt: openedAt }, settings, openedAt + 90_000)).toContain(
+      '  forced open by an operator since 2026-11-29T05:00:00.000Z (90 s ago): every call is rejected',
+    );
+    expect(describeSnapshot({ ...closed, state: 'DISABLED', updatedAt: openedAt }, settings, openedAt + 5_000)).toContain(
+      '  disabled by an operator since 2026-11-29T05:00:00.000Z (5 s ago): every call passes',
+    );
+  });
+
+  it("names the stage's configured circuit when the one asked about has no state (a typo?)", () => {
+    expect(describeSnapshot({ ...closed, circuit: 'user-directoy', version: null }, settings)).toContain(
+      `no state stored yet (no failure recorded): closed (the stage's configured circuit is "user-directory")`,
+    );
+    expect(describeSnapshot({ ...closed, version: null }, settings)).not.toContain('configured circuit');
+  });
+});
+
+describe('jsonForOutput', () => {
+  it('carries the stage, the table and the thresholds next to the snapshot', () => {
+    expect(jsonForOutput(closed, settings)).toEqual({
+      ...closed,
+      stage: 'dev',
+      table: 'svc-dev-circuit-breakers',
+      failureThreshold: 5,
+      windowMs: 30_000,
+    });
+  });
+});
+
+describe('cachedOpenNote', () => {
+  const now = Date.UTC(2026, 10, 29, 5, 0, 0);
+  const wasOpen = { ...closed, state: 'OPEN' as const, failures: 0, openUntil: now + 42_000, retryAfterMs: 42_000 };
+
+  it.each(['CLOSED', 'DISABLED'] as const)('after an override to %s of an OPEN circuit, says when containers that cached OPEN obey', (state) => {
+    expect(cachedOpenNote({ previous: wasOpen, snapshot: { ...closed, state } }, now)).toBe(
+      '  containers that cached OPEN obey this when their open period ends, at the latest 2026-11-29T05:00:42.000Z (in 42 s)',
+    );
+  });
+
+  it('says nothing when the circuit was not open, its open period is over, or it stays rejecting (force-open)', () => {
+    expect(cachedOpenNote({ previous: closed, snapshot: closed }, now)).toBeUndefined();
+    expect(cachedOpenNote({ snapshot: closed }, now)).toBeUndefined();
+    expect(cachedOpenNote({ previous: { ...wasOpen, openUntil: now }, snapshot: closed }, now)).toBeUndefined();
+    expect(cachedOpenNote({ previous: wasOpen, snapshot: { ...closed, state: 'FORCED_OPEN', retryAfterMs: null } }, now)).toBeUndefined();
   });
 });

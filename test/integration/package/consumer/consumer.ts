@@ -36,6 +36,8 @@ async function main(): Promise<void> {
 
   // @ts-expect-error the fallback gets the caller's arguments (sku: string), not a number
   withCircuitBreaker(async (sku: string) => sku.length, { breaker, fallback: (sku: number) => sku });
+  // @ts-expect-error the fallback may not widen the result (number) to number | undefined
+  withCircuitBreaker(async (sku: string) => sku.length, { breaker, fallback: () => undefined });
 
   const results: unknown[] = [await getPrice('A-100')];
   priceServiceUp = false;
