@@ -39,7 +39,7 @@ describe('parseBreakerCommand', () => {
     });
     expect(parseBreakerCommand(['status', '--store', 'redis', '--endpoint', 'redis://127.0.0.1:6390'])).toMatchObject({ store: 'redis', endpoint: 'redis://127.0.0.1:6390' });
     expect(parseBreakerCommand(['reset', '--endpoint', 'http://127.0.0.1:8000']).endpoint).toBe('http://127.0.0.1:8000');
-    expect(parseBreakerCommand(['force-open', '--create'])).toEqual({ action: 'force-open', stage: 'dev', json: false, create: true });
+    expect(parseBreakerCommand(['force-open', '--create'])).toEqual({ action: 'force-open', stage: 'dev', store: 'dynamodb', json: false, create: true });
   });
 
   it.each([
