@@ -125,25 +125,41 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     const directoryUrl = options.userDirectoryUrl?.replace(/\/+$/, '') ?? (directory as RunningUserDirectoryStub).url;
 
     options.signal?.throwIfAborted();
-    const lambdaPort = await portOrFree(options.lambdaPort ?? 0);
-    const offline: RunningServerlessOffline = await startServerlessOffline({
-      stage,
-      httpPort: await portOrFree(options.port ?? 3000),
-      lambdaPort,
-      params: { ...options.params, userDirectoryUrl: directoryUrl, ...(redisUrl ? { breakerStore: 'redis', breakerRedisUrl: redisUrl } : {}) },
-      env: {
-        // The AWS SDK's documented switch for its Node-version notice; local runs only, never the deployed function.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        // The handler signs requests to dynalite; dynalite accepts any credentials.
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        // There is no X-Ray daemon or segment here; without this the X-Ray SDK logs an error per call.
-        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      },
-      onOutput: options.onOutput,
-      signal: options.signal,
-    });
+    // A free port is found by listening on port 0 and closing it, and serverless-offline binds it moments later: a
+    // server started in between (another test suite, on a busy machine) can take it. Only ports we picked ourselves
+    // are picked again; a port the user named is theirs to free.
+    const picksOwnPorts = (options.lambdaPort ?? 0) === 0 && (options.port ?? 3000) === 0;
+    let lambdaPort = 0;
+    const startOffline = async (): Promise<RunningServerlessOffline> => {
+      lambdaPort = await portOrFree(options.lambdaPort ?? 0);
+      return startServerlessOffline({
+        stage,
+        httpPort: await portOrFree(options.port ?? 3000),
+        lambdaPort,
+        params: { ...options.params, userDirectoryUrl: directoryUrl, ...(redisUrl ? { breakerStore: 'redis', breakerRedisUrl: redisUrl } : {}) },
+        env: {
+          // The AWS SDK's documented switch for its Node-version notice; local runs only, never the deployed function.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          DYNAMODB_ENDPOINT: dynamo.endpoint,
+          // The handler signs requests to dynalite; dynalite accepts any credentials.
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          // There is no X-Ray daemon or segment here; without this the X-Ray SDK logs an error per call.
+          AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+        },
+        onOutput: options.onOutput,
+        signal: options.signal,
+      });
+    };
+    let offline: RunningServerlessOffline | undefined;
+    for (let attempt = 1; offline === undefined; attempt++) {
+      try {
+        offline = await startOffline();
+      } catch (error) {
+        const portTaken = /EADDRINUSE/.test((error as Error)?.message ?? '');
+        if (!picksOwnPorts || !portTaken || attempt >= PORT_ATTEMPTS) throw error;
+      }
+    }
     stops.push(offline.stop);
 
     return {
@@ -184,6 +200,9 @@ function checkDirectoryUrl(url: string): void {
     throw new Error('the user directory URL must not carry a query, fragment or credentials');
   }
 }
+
+/** serverless-offline starts this many times at most when a port it was given is taken before it binds it. */
+const PORT_ATTEMPTS = 3;
 
 async function portOrFree(port: number): Promise<number> {
   return port === 0 ? freePort() : port;
