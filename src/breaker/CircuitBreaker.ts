@@ -24,7 +24,11 @@ import {
   type Settled,
 } from './decisions';
 import { CircuitOpenError, OverrideContentionError, StoreItemTooLargeError } from './errors';
-import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
+import { LocalCircuit } from './LocalCircuit';
+import { cacheDuration } from './refreshSchedule';
+import { classifyStoreError } from './storeErrors';
+import { ThrottledWrites, type Schedule } from './ThrottledWrites';
+import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
 import { runCall, cancellationError } from './runCall';
@@ -33,7 +37,7 @@ import { StateCache } from './StateCache';
 import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
 import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
 import { StoreClient } from './StoreClient';
-import { itemExpiry, repairTransition } from './transitions';
+import { itemExpiry, openTransition, repairTransition } from './transitions';
 
 /** Options of one `execute` call. */
 export interface ExecuteOptions {
@@ -80,13 +84,36 @@ export class CircuitBreaker {
   private readonly cache: StateCache;
   private readonly store: StoreClient;
   private pendingRead?: Promise<CircuitRecord>;
+  /** Throttled writes waiting for their retry (with backoff); a waiting failure count holds calls. */
+  private readonly throttled: ThrottledWrites;
+  /** This instance's own circuit, for while the store cannot answer (onStoreError 'local'). */
+  private readonly local?: LocalCircuit;
+  private mode: BreakerMode = 'shared';
 
-  /** @throws BreakerConfigError naming the first invalid option. */
-  constructor(options: CircuitBreakerOptions) {
+  /**
+   * @param internals test seam: `schedule` starts the timers of throttled writes' retries (default setTimeout).
+   * @throws BreakerConfigError naming the first invalid option.
+   */
+  constructor(options: CircuitBreakerOptions, internals: { schedule?: Schedule } = {}) {
     this.settings = resolveOptions(options);
     this.name = this.settings.name;
-    this.cache = new StateCache(this.settings.stateCacheMs);
-    this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event));
+    this.cache = new StateCache((state) => cacheDuration(state, this.settings, this.settings.random));
+    this.throttled = new ThrottledWrites(this.settings.now, this.settings.random, internals.schedule);
+    if (this.settings.onStoreError === 'local') {
+      this.local = new LocalCircuit(options, (localOptions) => new CircuitBreaker(localOptions), (event) => this.emit(event));
+    }
+    this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event), {
+      answered: () => this.setMode('shared'),
+      failed: () => {
+        if (this.local) this.setMode('local');
+      },
+      mode: () => this.mode,
+    });
+  }
+
+  /** Whether this instance decides on the shared state or (onStoreError 'local', store unreachable) on its own. */
+  get currentMode(): BreakerMode {
+    return this.mode;
   }
 
   /** Subscribe to events; returns the unsubscribe function. A listener never breaks, hangs or delays a call's result. */
@@ -116,10 +143,13 @@ export class CircuitBreaker {
       report({ outcome: 'cancelled', durationMs: 0 });
       throw cancellationError(this.name, signal);
     }
+    // Local mode, store paused: the local state decides (the store is asked again once the pause ends).
+    if (this.local && this.mode === 'local' && this.store.paused(this.settings.now())) return this.local.execute(fn, { signal, onSettled: onSettled as never });
     let ticket: Ticket;
     try {
       ticket = await this.admit();
     } catch (error) {
+      if (error === DECIDE_LOCALLY && this.local) return this.local.execute(fn, { signal, onSettled: onSettled as never });
       if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as CircuitStateName, durationMs: 0 });
       throw error;
     }
@@ -172,18 +202,29 @@ export class CircuitBreaker {
   // ---- admission ------------------------------------------------------------------------------------------------
 
   private async admit(): Promise<Ticket> {
+    // A failure count (or the opening it leads to) was throttled and waits for its retry: the fleet is busy writing
+    // the item, i.e. the downstream is failing. Hold off until the retry tells this instance the state.
+    const held = this.throttled.holdFor(this.settings.now());
+    if (held > 0) throw this.rejection('STORE_THROTTLED', held);
     let record: CircuitRecord;
     try {
       record = await this.currentRecord();
-    } catch {
-      return this.onStoreUnavailable();
+    } catch (error) {
+      // Throttled: the store is up and the item busy; decide on the state last learned (however old; none: closed).
+      if (classifyStoreError(error) !== 'throttled') return this.onStoreUnavailable();
+      record = this.cache.latest() ?? emptyRecord(this.name);
     }
     for (let write = 0; write < MAX_ADMISSION_WRITES; write++) {
       const now = this.settings.now();
       record = boundedRecord(record, now, this.settings);
       const admission = admissionFor(record, now, this.settings);
-      if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
       if (admission.kind === 'reject') throw this.rejection(admission.state, admission.retryAfterMs);
+      // A locally opened circuit outlives the store's return: the shared item never saw the failures that opened it.
+      if (this.local && record.state !== 'DISABLED') {
+        const localOpenFor = this.local.localOpenFor(now);
+        if (localOpenFor > 0) throw this.rejection('OPEN', localOpenFor);
+      }
+      if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
 
       const take = permitRequest(record, admission, now, this.settings, randomUUID());
       let outcome: WriteOutcome;
@@ -192,7 +233,9 @@ export class CircuitBreaker {
           take.kind === 'transition'
             ? await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, take.request, { abortSignal }))
             : await this.store.call('acquirePermit', 'always', (abortSignal) => this.settings.store.acquirePermit(this.name, take.request, { abortSignal }));
-      } catch {
+      } catch (error) {
+        // Throttled: other instances are writing the item (probing too): as if every permit were taken.
+        if (classifyStoreError(error) === 'throttled') throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
         return this.onStoreUnavailable();
       }
       const seen = record;
@@ -211,7 +254,9 @@ export class CircuitBreaker {
   private currentRecord(): Promise<CircuitRecord> {
     const cached = this.cache.current(this.settings.now());
     if (cached) return Promise.resolve(cached);
-    this.pendingRead ??= this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal })).finally(() => {
+    // A refresh may be eventually consistent: every transition is conditional on the version it read, so a stale read
+    // costs at most one refused write (which returns the current item), never a wrong transition.
+    this.pendingRead ??= this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false })).finally(() => {
       this.pendingRead = undefined;
     });
     return this.pendingRead;
@@ -224,14 +269,24 @@ export class CircuitBreaker {
 
   /** The store could not answer (already reported as a storeError event): apply onStoreError. */
   private onStoreUnavailable(): Ticket {
+    // 'local': this call (and every call until the store answers) is decided on the local state.
+    if (this.local) throw DECIDE_LOCALLY;
     if (this.settings.onStoreError === 'deny') {
       throw this.rejection('STORE_UNAVAILABLE', Math.max(this.settings.stateCacheMs, this.settings.storeTimeoutMs));
     }
-    // Let through as closed; no period is known, so its outcome is counted without a version condition.
+    // 'allow': this call, whose own store request failed, goes through as closed; no period is known, so its outcome is
+    // counted without a version condition (the next call asks the store again).
     return { kind: 'counted', state: 'CLOSED' };
   }
 
-  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE', retryAfterMs: number | null): CircuitOpenError {
+  private setMode(mode: BreakerMode): void {
+    if (this.mode === mode) return;
+    this.mode = mode;
+    if (mode === 'local') this.local?.enter();
+    this.emit({ type: 'localMode', circuit: this.name, active: mode === 'local', at: this.settings.now() });
+  }
+
+  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE' | 'STORE_THROTTLED', retryAfterMs: number | null): CircuitOpenError {
     this.emit({ type: 'rejected', circuit: this.name, state, retryAfterMs, at: this.settings.now() });
     return new CircuitOpenError(this.name, retryAfterMs, state);
   }
@@ -256,18 +311,27 @@ export class CircuitBreaker {
           return undefined;
         case 'count':
           return await this.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
-        case 'trialSucceeded':
-          await this.trialSucceeded(ticket as Ticket & { kind: 'trial' });
+        case 'trialSucceeded': {
+          const trial = ticket as Ticket & { kind: 'trial' };
+          await this.laterIfThrottled(`trialSucceeded:${trial.permit.token}`, false, () => this.trialSucceeded(trial));
           return undefined;
+        }
         case 'trialFailed': {
           const trial = ticket as Ticket & { kind: 'trial' };
-          const request = trialFailedTransition(trial.record, trial.permit, this.settings.now(), this.settings);
-          return (await this.transition(trial.record, request, 'trialFailed')).applied ? request.openUntil : undefined;
+          // A throttled reopening is sent again later (the open period then starts from that moment); the permit's
+          // lease keeps other trials out meanwhile, and this instance holds its calls.
+          const reopen = async () => {
+            const request = trialFailedTransition(trial.record, trial.permit, this.settings.now(), this.settings);
+            return (await this.transition(trial.record, request, 'trialFailed')).applied ? request.openUntil : undefined;
+          };
+          return await this.laterIfThrottled(`trialFailed:${trial.permit.token}`, true, reopen);
         }
         case 'releasePermit': {
           const trial = ticket as Ticket & { kind: 'trial' };
-          await this.store.call('releasePermit', 'always', (abortSignal) =>
-            this.settings.store.releasePermit(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
+          await this.laterIfThrottled(`releasePermit:${trial.permit.token}`, false, () =>
+            this.store.call('releasePermit', 'always', (abortSignal) =>
+              this.settings.store.releasePermit(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
+            ),
           );
           return undefined;
         }
@@ -295,12 +359,51 @@ export class CircuitBreaker {
     return result.record.version;
   }
 
-  /** A closed or disabled call's outcome: one ADD (none when the policy does not store it), then what it leads to. */
+  /**
+   * Run a write; if the store throttles it, hand it to ThrottledWrites (sent again later with backoff, the same
+   * `send`, which must throw a throttled error again rather than re-schedule) and resolve to undefined.
+   */
+  private async laterIfThrottled<R>(key: string, hold: boolean, send: () => Promise<R>): Promise<R | undefined> {
+    try {
+      return await send();
+    } catch (error) {
+      if (classifyStoreError(error) !== 'throttled') throw error;
+      this.throttled.retryLater(key, { payload: undefined, send, hold });
+      return undefined;
+    }
+  }
+
+  /**
+   * A closed or disabled call's outcome: one ADD (none when the policy does not store it), then what it leads to.
+   * Throttled: the increments wait for a retry with backoff (merged with other throttled counts of the same period,
+   * one ADD n); a waiting failure count holds this instance's calls. The store unreachable under 'local': the local
+   * circuit counts it.
+   */
   private async count(counted: 'success' | 'failure', outcome: CallOutcome, admittedVersion: number | null | undefined): Promise<number | undefined> {
-    const now = this.settings.now();
-    const counter = this.settings.openingPolicy.counterFor(counted, now);
+    const counter = this.settings.openingPolicy.counterFor(counted, this.settings.now());
     if (counter === undefined) return undefined; // healthy calls write nothing
     const increments = { [counter]: 1 };
+    try {
+      return await this.countIncrements(increments, outcome, admittedVersion);
+    } catch (error) {
+      const kind = classifyStoreError(error);
+      if (kind === 'throttled') {
+        this.throttled.retryLater(`count:${String(admittedVersion)}`, {
+          payload: increments,
+          send: (pending: Record<string, number>) => this.countIncrements(pending, outcome, admittedVersion),
+          merge: addIncrements,
+          hold: counted === 'failure',
+        });
+        return undefined;
+      }
+      if (this.local && !(error instanceof StoreItemTooLargeError) && !(error instanceof CountFollowUpError)) await this.local.recordOutcome(counted);
+      throw error instanceof CountFollowUpError ? error.cause : error;
+    }
+  }
+
+  /** The count write and what follows it. A throttled count write throws; a throttled opening is retried later. */
+  private async countIncrements(increments: Record<string, number>, outcome: CallOutcome, admittedVersion: number | null | undefined): Promise<number | undefined> {
+    const now = this.settings.now();
     const write = (admitted: number | null | undefined) => {
       const known = this.cache.latest() ?? emptyRecord(this.name);
       const staleCounters = staleCountersToRemove(known, increments, now, this.settings);
@@ -310,7 +413,22 @@ export class CircuitBreaker {
       return this.store.call('recordCount', 'ifNotApplied', (abortSignal) => this.settings.store.recordCount(this.name, request, { abortSignal }));
     };
 
-    let result = await write(admittedVersion);
+    const result = await write(admittedVersion);
+    try {
+      return await this.afterCountWrite(result, write, outcome, now);
+    } catch (error) {
+      // The count itself was stored: the error belongs to what follows it (not to be counted locally or retried as a count).
+      throw new CountFollowUpError(error);
+    }
+  }
+
+  private async afterCountWrite(
+    written: WriteOutcome,
+    write: (admitted: number | null | undefined) => Promise<WriteOutcome>,
+    outcome: CallOutcome,
+    now: number,
+  ): Promise<number | undefined> {
+    let result = written;
     let next: AfterCount = afterCount(result, now, this.settings);
     if (next.kind === 'repair') {
       const repaired = await this.repair(next.request, next.problems);
@@ -320,8 +438,17 @@ export class CircuitBreaker {
       next = afterCount(result, now, this.settings);
     }
     switch (next.kind) {
-      case 'open':
-        return (await this.transition(result.record, next.request, 'failureThreshold')).applied ? next.request.openUntil : undefined;
+      case 'open': {
+        const counted = result.record;
+        const first = next.request;
+        // Throttled: sent again later, computed afresh (its open period starts when it is written); calls held meanwhile.
+        let attempt = 0;
+        const open = async () => {
+          const request = attempt++ === 0 ? first : openTransition(counted, this.settings.now(), this.settings);
+          return (await this.transition(counted, request, 'failureThreshold')).applied ? request.openUntil : undefined;
+        };
+        return await this.laterIfThrottled(`open:${String(counted.version)}`, true, open);
+      }
       case 'restoreOverride':
         await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, next.request, { abortSignal }));
         return undefined;
@@ -376,6 +503,22 @@ export class CircuitBreaker {
   private emit(event: BreakerEvent): void {
     this.events.emit(event);
   }
+}
+
+/** Thrown by admit() when the local circuit decides the call (onStoreError 'local', store unreachable). */
+const DECIDE_LOCALLY = Symbol('decide locally');
+
+/** An error after a count write was stored (in the opening or repair it led to). */
+class CountFollowUpError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('after a stored count');
+  }
+}
+
+function addIncrements(waiting: Record<string, number>, added: Record<string, number>): Record<string, number> {
+  const sum = { ...waiting };
+  for (const [counter, amount] of Object.entries(added)) sum[counter] = (sum[counter] ?? 0) + amount;
+  return sum;
 }
 
 function permitRef(permit: PermitLease, record: CircuitRecord): PermitRef {

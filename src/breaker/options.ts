@@ -47,14 +47,35 @@ export interface CircuitBreakerOptions {
    * bounding times read from the item. Integer 0 ms-24 h. @default 1000
    */
   permitLeaseMarginMs?: number;
-  /** How long an instance trusts the closed/half-open/forced-open/disabled state it last read, ms (0 = always read). Integer 0 ms-24 h. @default 1000 */
+  /**
+   * How long an instance trusts the half-open/forced-open/disabled state it last read, ms (0 = always read); each
+   * refresh comes a random fraction up to jitterRatio earlier, so a fleet does not read in lockstep. Refreshes are
+   * eventually consistent reads (half the read units of a consistent one). Integer 0 ms-24 h. @default 1000
+   */
   stateCacheMs?: number;
+  /**
+   * How long an instance trusts a CLOSED state it last read, ms (jittered like stateCacheMs). A closed instance learns
+   * of an opening from its own first failure write anyway (the refused count returns the open item), so a long closed
+   * cache costs at most one call per instance when the circuit opens; what it delays is an operator's forceOpen() or
+   * disable() reaching this instance (by up to this long). Integer, stateCacheMs to 24 h.
+   * @default 5 × stateCacheMs (5000)
+   */
+  closedStateCacheMs?: number;
   /** Budget of one store request attempt, ms. Integer 1-60000. @default 250 */
   storeTimeoutMs?: number;
   /** Attempts per store request (a timed-out failure count is never retried: it may have been applied). Integer 1-10. @default 2 */
   storeMaxAttempts?: number;
-  /** When the store cannot answer before a call: 'allow' lets the call through, 'deny' rejects it (CircuitOpenError, state STORE_UNAVAILABLE). @default 'allow' */
-  onStoreError?: 'allow' | 'deny';
+  /**
+   * What a call does when the store cannot answer (it timed out, refused or is unreachable; a throttled store is not
+   * "cannot answer": the instance keeps deciding on the state it last learned and retries its writes later).
+   * - 'local': the instance runs the same policy on its own in-memory state (its own counts, open period with
+   *   backoff, one trial at a time) until the store answers again (events `storeError` with `mode: 'local'` and
+   *   `localMode`), so a dead downstream is still cut off per instance.
+   * - 'allow': only the call whose store request failed is let through (each call asks the store).
+   * - 'deny': that call is rejected (CircuitOpenError, state STORE_UNAVAILABLE).
+   * @default 'local'
+   */
+  onStoreError?: 'allow' | 'deny' | 'local';
   /** Whether a thrown error counts as a failure (e.g. return false for a 404). A throwing isFailure counts the error. @default every error counts */
   isFailure?: (error: unknown) => boolean;
   /** The clock, epoch ms. @default Date.now */
@@ -67,7 +88,7 @@ export interface CircuitBreakerOptions {
    * How long after its last write the state item may be deleted by the table's TTL (the `expiresAt` attribute), ms;
    * 0 = never. An item written that long ago holds nothing live (no open period, lease or count in the window), so
    * deleting it is the same as keeping it. Items an operator forced open or disabled never expire. 0, or at least
-   * 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + stateCacheMs. @default 7 days
+   * 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + closedStateCacheMs. @default 7 days
    */
   itemTtlMs?: number;
 }
@@ -88,9 +109,10 @@ export const DEFAULTS = {
   halfOpenSuccessThreshold: 2,
   permitLeaseMarginMs: 1_000,
   stateCacheMs: 1_000,
+  closedStateCacheMs: 5_000,
   storeTimeoutMs: 250,
   storeMaxAttempts: 2,
-  onStoreError: 'allow',
+  onStoreError: 'local',
   itemTtlMs: 7 * 24 * 60 * 60 * 1000,
 } as const;
 
@@ -120,6 +142,7 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
     slowCallMs: typeof timeoutMs === 'number' ? Math.min(DEFAULTS.slowCallMs, timeoutMs) : DEFAULTS.slowCallMs,
     openMs: typeof maxOpenMs === 'number' ? Math.min(DEFAULTS.openMs, maxOpenMs) : DEFAULTS.openMs,
     maxOpenMs: typeof openMs === 'number' ? Math.max(DEFAULTS.maxOpenMs, openMs) : DEFAULTS.maxOpenMs,
+    closedStateCacheMs: typeof given.stateCacheMs === 'number' ? 5 * given.stateCacheMs : DEFAULTS.closedStateCacheMs,
   };
   const o = { ...DEFAULTS, ...derived, ...given } as BreakerSettings & { openingPolicy?: OpeningPolicy };
 
@@ -146,17 +169,21 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
   integer(o, 'halfOpenSuccessThreshold', 1, 1_000);
   integer(o, 'permitLeaseMarginMs', 0, MAX_MS);
   integer(o, 'stateCacheMs', 0, MAX_MS);
+  integer(o, 'closedStateCacheMs', 0, MAX_MS);
+  if (o.closedStateCacheMs < o.stateCacheMs) throw new BreakerConfigError('closedStateCacheMs', `must be >= stateCacheMs (${o.stateCacheMs}), got ${o.closedStateCacheMs}`);
   integer(o, 'storeTimeoutMs', 1, MAX_STORE_TIMEOUT_MS);
   integer(o, 'storeMaxAttempts', 1, 10);
   integer(o, 'itemTtlMs', 0, 366 * MAX_MS);
-  const longestLife = o.maxOpenMs + o.windowMs + o.timeoutMs + o.permitLeaseMarginMs + o.stateCacheMs;
+  const longestLife = o.maxOpenMs + o.windowMs + o.timeoutMs + o.permitLeaseMarginMs + o.closedStateCacheMs;
   if (o.itemTtlMs !== 0 && o.itemTtlMs < Math.max(longestLife, MIN_ITEM_TTL_MS)) {
     throw new BreakerConfigError(
       'itemTtlMs',
-      `must be 0 (never expire) or at least 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + stateCacheMs (${longestLife}), got ${o.itemTtlMs}`,
+      `must be 0 (never expire) or at least 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + closedStateCacheMs (${longestLife}), got ${o.itemTtlMs}`,
     );
   }
-  if (o.onStoreError !== 'allow' && o.onStoreError !== 'deny') throw new BreakerConfigError('onStoreError', `must be 'allow' or 'deny', got ${JSON.stringify(o.onStoreError)}`);
+  if (o.onStoreError !== 'allow' && o.onStoreError !== 'deny' && o.onStoreError !== 'local') {
+    throw new BreakerConfigError('onStoreError', `must be 'local', 'allow' or 'deny', got ${JSON.stringify(o.onStoreError)}`);
+  }
   for (const fn of ['isFailure', 'now', 'random'] as const) {
     if (o[fn] !== undefined && typeof o[fn] !== 'function') throw new BreakerConfigError(fn, 'must be a function');
   }

@@ -20,10 +20,11 @@ export interface CallDetails {
   circuit: string;
   outcome: CallOutcome;
   /**
-   * The state the call was admitted (or rejected) in; STORE_UNAVAILABLE when onStoreError 'deny' rejected it (a call
+   * The state the call was admitted (or rejected) in; STORE_UNAVAILABLE when onStoreError 'deny' rejected it, STORE_THROTTLED
+   * when this instance's failure count was throttled and awaits its retry (a call
    * let through by 'allow' ran as CLOSED). Absent when the caller's signal had aborted before admission.
    */
-  state?: CircuitStateName | 'STORE_UNAVAILABLE';
+  state?: CircuitStateName | 'STORE_UNAVAILABLE' | 'STORE_THROTTLED';
   /** From admission to settling, ms (0 for a rejection). */
   durationMs: number;
   /** Set when this call's outcome opened the circuit: when it may next be probed (epoch ms). */

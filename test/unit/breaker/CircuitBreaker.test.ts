@@ -24,6 +24,7 @@ function setup(overrides: Partial<CircuitBreakerOptions> = {}, shared?: { memory
     slowCallMs: 200,
     permitLeaseMarginMs: 100,
     stateCacheMs: 1_000,
+    closedStateCacheMs: 1_000,
     random: () => 0,
     now: clock.now,
     ...overrides,
@@ -591,7 +592,7 @@ describe('cache', () => {
   });
 
   test('stateCacheMs 0 reads on every call', async () => {
-    const t = setup({ stateCacheMs: 0 });
+    const t = setup({ stateCacheMs: 0, closedStateCacheMs: 0 });
     for (let i = 0; i < 3; i++) await t.breaker.execute(ok);
     expect(t.store.calls.read).toBe(3);
   });

@@ -20,7 +20,8 @@ describe('options', () => {
       stateCacheMs: 1_000,
       storeTimeoutMs: 250,
       storeMaxAttempts: 2,
-      onStoreError: 'allow',
+      onStoreError: 'local',
+      closedStateCacheMs: 5_000,
       itemTtlMs: 7 * 24 * 60 * 60 * 1000,
     });
     expect(() => new CircuitBreaker(base())).not.toThrow();

@@ -1,0 +1,30 @@
+/**
+ * When a throttled write is sent again: exponential backoff with jitter ("equal jitter": half the step fixed, half
+ * random), so the instances of a fleet that were throttled together do not retry together. Pure: (attempt, random).
+ *
+ *   delay(n) = s/2 + random * s/2, where s = min(maxDelayMs, baseDelayMs * 2^n)
+ *
+ * With the defaults (100 ms, cap 5 s) the retries of one write land in [50, 100), [100, 200), [200, 400), ... ms; a
+ * fleet of N instances throttled at once spreads its retries over each step, and each step halves the rate at which
+ * the fleet comes back.
+ */
+import { unitInterval } from './backoff';
+
+export interface ThrottleBackoffSettings {
+  /** The first retry's step, ms. */
+  baseDelayMs: number;
+  /** The largest step, ms. */
+  maxDelayMs: number;
+}
+
+export const THROTTLE_BACKOFF: ThrottleBackoffSettings = { baseDelayMs: 100, maxDelayMs: 5_000 };
+
+/** Retries of one throttled write before its counts are given up (reported). With the defaults: about 20 s in all. */
+export const MAX_THROTTLED_RETRIES = 8;
+
+/** The delay before retry number `attempt` (0 = the first retry), ms; always in [step/2, step]. */
+export function throttleRetryDelay(attempt: number, random: () => number, settings: ThrottleBackoffSettings = THROTTLE_BACKOFF): number {
+  const n = Math.max(0, Math.min(Math.floor(attempt), 30));
+  const step = Math.min(settings.maxDelayMs, settings.baseDelayMs * Math.pow(2, n));
+  return Math.max(1, Math.round(step / 2 + (unitInterval(random) * step) / 2));
+}
