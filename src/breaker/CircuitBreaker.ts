@@ -17,6 +17,7 @@ import {
   outcomeOf,
   overrideRequest,
   permitRequest,
+  refusesCounts,
   staleCountersToRemove,
   trialFailedTransition,
   type AfterCount,
@@ -28,6 +29,7 @@ import { LocalCircuit } from './LocalCircuit';
 import { cacheDuration } from './refreshSchedule';
 import { classifyStoreError } from './storeErrors';
 import { ThrottledWrites, type Schedule } from './ThrottledWrites';
+import { ThrottleGate } from './throttleBackoff';
 import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
@@ -86,6 +88,8 @@ export class CircuitBreaker {
   private pendingRead?: Promise<CircuitRecord>;
   /** Throttled writes waiting for their retry (with backoff); a waiting failure count holds calls. */
   private readonly throttled: ThrottledWrites;
+  /** After a throttled refresh or permit write, the next ones wait (backoff); calls use the state last learned. */
+  private readonly admissionGate: ThrottleGate;
   /** This instance's own circuit, for while the store cannot answer (onStoreError 'local'). */
   private readonly local?: LocalCircuit;
   private mode: BreakerMode = 'shared';
@@ -99,11 +103,15 @@ export class CircuitBreaker {
     this.name = this.settings.name;
     this.cache = new StateCache((state) => cacheDuration(state, this.settings, this.settings.random));
     this.throttled = new ThrottledWrites(this.settings.now, this.settings.random, internals.schedule);
+    this.admissionGate = new ThrottleGate(this.settings.random);
     if (this.settings.onStoreError === 'local') {
       this.local = new LocalCircuit(options, (localOptions) => new CircuitBreaker(localOptions), (event) => this.emit(event));
     }
     this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event), {
-      answered: () => this.setMode('shared'),
+      answered: () => {
+        this.admissionGate.answered();
+        this.setMode('shared');
+      },
       failed: () => {
         if (this.local) this.setMode('local');
       },
@@ -207,11 +215,14 @@ export class CircuitBreaker {
     const held = this.throttled.holdFor(this.settings.now());
     if (held > 0) throw this.rejection('STORE_THROTTLED', held);
     let record: CircuitRecord;
+    const gateOpen = this.admissionGate.open(this.settings.now());
     try {
-      record = await this.currentRecord();
+      // Throttled moments ago: decide on the state last learned (however old; none: closed) until the gate opens.
+      record = gateOpen ? await this.currentRecord() : (this.cache.current(this.settings.now()) ?? this.cache.latest() ?? emptyRecord(this.name));
     } catch (error) {
-      // Throttled: the store is up and the item busy; decide on the state last learned (however old; none: closed).
+      // Throttled: the store is up and the item busy; the same, from now on for a backoff step.
       if (classifyStoreError(error) !== 'throttled') return this.onStoreUnavailable();
+      this.admissionGate.throttled(this.settings.now());
       record = this.cache.latest() ?? emptyRecord(this.name);
     }
     for (let write = 0; write < MAX_ADMISSION_WRITES; write++) {
@@ -226,6 +237,8 @@ export class CircuitBreaker {
       }
       if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
 
+      // Probing and taking permits wait for the gate too: a throttled fleet would otherwise keep the item throttled.
+      if (!this.admissionGate.open(now)) throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
       const take = permitRequest(record, admission, now, this.settings, randomUUID());
       let outcome: WriteOutcome;
       try {
@@ -234,8 +247,11 @@ export class CircuitBreaker {
             ? await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, take.request, { abortSignal }))
             : await this.store.call('acquirePermit', 'always', (abortSignal) => this.settings.store.acquirePermit(this.name, take.request, { abortSignal }));
       } catch (error) {
-        // Throttled: other instances are writing the item (probing too): as if every permit were taken.
-        if (classifyStoreError(error) === 'throttled') throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
+        // Throttled: other instances are writing the item (probing too): as if every permit were taken, for a backoff step.
+        if (classifyStoreError(error) === 'throttled') {
+          this.admissionGate.throttled(this.settings.now());
+          throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
+        }
         return this.onStoreUnavailable();
       }
       const seen = record;
@@ -390,7 +406,17 @@ export class CircuitBreaker {
       if (kind === 'throttled') {
         this.throttled.retryLater(`count:${String(admittedVersion)}`, {
           payload: increments,
-          send: (pending: Record<string, number>) => this.countIncrements(pending, outcome, admittedVersion),
+          send: async (pending: Record<string, number>) => {
+            // Read first (eventually consistent: half a read unit, and a partition serves six times more of those than
+            // writes): once the circuit opened, the count would be refused anyway, so it is dropped without a write.
+            // This is what keeps a throttled fleet from throttling itself further with its own retries.
+            const record = await this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
+            if (refusesCounts(record)) {
+              this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome, reason: 'periodEnded', at: this.settings.now() });
+              return undefined;
+            }
+            return this.countIncrements(pending, outcome, admittedVersion);
+          },
           merge: addIncrements,
           hold: counted === 'failure',
         });

@@ -17,8 +17,8 @@ export class StateCache {
   }
 
   /**
-   * The cached record if it may be trusted at `now`: an OPEN one until its open period ends (then the conditional
-   * probe write itself checks it), any other for its trust duration (closedStateCacheMs or stateCacheMs, jittered). Nothing is trusted after the clock moved backwards:
+   * The cached record if it may be trusted at `now`: an OPEN one until its open period ends and this instance's probe
+   * delay after it (then a read says whether it is still OPEN), any other for its trust duration (closedStateCacheMs or stateCacheMs, jittered). Nothing is trusted after the clock moved backwards:
    * an OPEN learned an hour "in the future" would otherwise keep rejecting after the fleet closed.
    */
   current(now: number): CircuitRecord | undefined {
@@ -26,7 +26,8 @@ export class StateCache {
     this.latestNow = Math.max(this.latestNow, now);
     const cached = this.cached;
     if (cached === undefined) return undefined;
-    if (cached.record.state === 'OPEN') return cached.record;
+    // OPEN: trusted until its period ends plus this instance's probe delay (refreshSchedule.ts).
+    if (cached.record.state === 'OPEN') return now < (cached.record.openUntil ?? 0) + cached.trustMs ? cached.record : undefined;
     return now - cached.at < cached.trustMs ? cached.record : undefined;
   }
 

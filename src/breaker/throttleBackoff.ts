@@ -28,3 +28,32 @@ export function throttleRetryDelay(attempt: number, random: () => number, settin
   const step = Math.min(settings.maxDelayMs, settings.baseDelayMs * Math.pow(2, n));
   return Math.max(1, Math.round(step / 2 + (unitInterval(random) * step) / 2));
 }
+
+/**
+ * Backoff for the requests a call makes before it is admitted (refreshes, probes, permits): after one is throttled,
+ * none is sent until the gate opens again (throttleRetryDelay of the throttles in a row), and calls are decided on
+ * the state last learned meanwhile. Without it every call of a throttled instance would ask again at once, and a
+ * fleet would keep the item throttled by asking.
+ */
+export class ThrottleGate {
+  private until = Number.NEGATIVE_INFINITY;
+  private inARow = 0;
+
+  constructor(private readonly random: () => number) {}
+
+  /** Whether requests may be sent at `now`. */
+  open(now: number): boolean {
+    return now >= this.until;
+  }
+
+  /** A request was throttled at `now`: close the gate for the next backoff step. */
+  throttled(now: number): void {
+    this.until = now + throttleRetryDelay(this.inARow++, this.random);
+  }
+
+  /** A request got an answer: the next throttle starts from the first step again. */
+  answered(): void {
+    this.inARow = 0;
+    this.until = Number.NEGATIVE_INFINITY;
+  }
+}

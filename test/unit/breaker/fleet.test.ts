@@ -100,6 +100,10 @@ describe('cacheDuration: refresh schedule', () => {
   ] as const)('%s with random %d: %d ms', (state, random, ms) => {
     expect(cacheDuration(state, settings, () => random)).toBe(ms);
   });
+  test('OPEN: the per-instance probe delay after the open period, up to stateCacheMs', () => {
+    expect(cacheDuration('OPEN', settings, () => 0)).toBe(0);
+    expect(cacheDuration('OPEN', settings, () => 0.25)).toBe(250);
+  });
   test('0 means always read, whatever the jitter', () => {
     expect(cacheDuration('CLOSED', { ...settings, closedStateCacheMs: 0 }, () => 0.5)).toBe(0);
   });
@@ -262,6 +266,29 @@ describe('refreshes', () => {
   });
 });
 
+describe('half-open rounds', () => {
+  test('after the open period, instances read before probing: only the first writes, the others read HALF_OPEN', async () => {
+    const shared = { memory: new MemoryStateStore(), clock: new ManualClock() };
+    const instances = Array.from({ length: 5 }, () => setup({ random: () => 0.5, halfOpenMaxCalls: 1 }, shared));
+    const [first] = instances;
+    for (let i = 0; i < 3; i++) await expect(first.breaker.execute(dead)).rejects.toThrow();
+    // Every instance learns the OPEN state (each one's next call is rejected).
+    for (const t of instances) await expect(t.breaker.execute(ok)).rejects.toMatchObject({ state: 'OPEN' });
+    for (const t of instances) t.store.resetCounts();
+    // The open period (1 s shortened by 0.5 x jitterRatio 0.2: 900 ms) ends, and each instance's probe delay (500 ms).
+    shared.clock.advance(1_400);
+    const gate = new Promise<string>(() => undefined); // the trial stays in flight
+    const trial = instances[0].breaker.execute(() => gate).catch(() => undefined);
+    await new Promise(setImmediate);
+    for (const t of instances.slice(1)) await expect(t.breaker.execute(ok)).rejects.toMatchObject({ state: 'HALF_OPEN' });
+    const writes = instances.reduce((sum, t) => sum + t.store.calls.transition + t.store.calls.acquirePermit, 0);
+    // Old code: every instance whose cached open period ended sent its own probe write (5 writes, 4 refused).
+    expect(writes).toBe(1);
+    expect(instances.slice(1).every((t) => t.store.calls.read === 1)).toBe(true);
+    await trial; // times out (500 ms) at the latest
+  });
+});
+
 describe('throttled writes', () => {
   test('a throttled failure count is not retried at once; it waits with backoff, holds calls, and is written later', async () => {
     const t = setup();
@@ -283,6 +310,23 @@ describe('throttled writes', () => {
     expect(t.store.calls.recordCount).toBe(3);
     expect((await t.breaker.getState()).failures).toBe(1);
     await expect(t.breaker.execute(ok)).resolves.toBe('ok'); // no longer held
+  });
+
+  test('a waiting count whose retry reads the circuit OPEN is dropped without a write (it would be refused)', async () => {
+    const shared = { memory: new MemoryStateStore(), clock: new ManualClock() };
+    const t = setup({}, shared);
+    const other = setup({}, shared);
+    await t.breaker.execute(ok);
+    t.store.fault = 'throttle';
+    t.store.faultFor.add('recordCount');
+    await expect(t.breaker.execute(dead)).rejects.toThrow('directory down');
+    for (let i = 0; i < 3; i++) await expect(other.breaker.execute(dead)).rejects.toThrow('directory down'); // opens
+    t.store.fault = undefined;
+    await t.timers.runAll();
+    expect(t.store.calls.recordCount).toBe(1);
+    expect(t.of('outcomeDiscarded')).toHaveLength(1);
+    await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'OPEN' });
+    expect(downstreamCalls).toBe(4);
   });
 
   test('a throttled opening is sent again later, and the instance rejects meanwhile', async () => {
