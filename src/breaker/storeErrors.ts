@@ -52,6 +52,14 @@ export function classifyStoreError(error: unknown): StoreErrorKind {
     if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return 'unreachable';
     const status = $metadata?.httpStatusCode;
     if (typeof status === 'number' && status >= 500) return 'unreachable';
+    // The SDK's retry layer wraps what is not an Error object (Node's "socket hang up" among them) in a plain Error
+    // whose message alone names it: "AWS SDK error wrapper for TimeoutError: socket hang up".
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === 'string') {
+      const wrapped = /^AWS SDK error wrapper for (\w+)/.exec(message)?.[1];
+      if (wrapped !== undefined && THROTTLING_ERRORS.has(wrapped)) return 'throttled';
+      if ((wrapped !== undefined && UNREACHABLE_NAMES.has(wrapped)) || /socket hang up|ECONNRESET|ECONNREFUSED/.test(message)) return 'unreachable';
+    }
     if (cause === undefined) return 'unknown';
     current = cause;
   }

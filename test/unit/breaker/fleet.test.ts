@@ -54,7 +54,9 @@ describe('classifyStoreError', () => {
     [named('TimeoutError'), 'unreachable'],
     [named('InternalServerError'), 'unreachable'],
     [named('SomethingElse', { $metadata: { httpStatusCode: 503 } }), 'unreachable'],
-    [new Error('socket hang up'), 'unknown'],
+    [new Error('AWS SDK error wrapper for TimeoutError: socket hang up'), 'unreachable'],
+    [new Error('AWS SDK error wrapper for ThrottlingException: slow down'), 'throttled'],
+    [new Error('something odd'), 'unknown'],
     ['a string', 'unknown'],
     [undefined, 'unknown'],
   ])('%p is %s', (error, kind) => {
