@@ -28,7 +28,7 @@ import { CircuitOpenError, OverrideContentionError, StoreItemTooLargeError } fro
 import { LocalCircuit } from './LocalCircuit';
 import { cacheDuration } from './refreshSchedule';
 import { classifyStoreError } from './storeErrors';
-import { ThrottledWrites, type Schedule } from './ThrottledWrites';
+import { ThrottledWrites } from './ThrottledWrites';
 import { ThrottleGate } from './throttleBackoff';
 import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
@@ -94,15 +94,12 @@ export class CircuitBreaker {
   private readonly local?: LocalCircuit;
   private mode: BreakerMode = 'shared';
 
-  /**
-   * @param internals test seam: `schedule` starts the timers of throttled writes' retries (default setTimeout).
-   * @throws BreakerConfigError naming the first invalid option.
-   */
-  constructor(options: CircuitBreakerOptions, internals: { schedule?: Schedule } = {}) {
+  /** @throws BreakerConfigError naming the first invalid option. */
+  constructor(options: CircuitBreakerOptions) {
     this.settings = resolveOptions(options);
     this.name = this.settings.name;
     this.cache = new StateCache((state) => cacheDuration(state, this.settings, this.settings.random));
-    this.throttled = new ThrottledWrites(this.settings.now, this.settings.random, internals.schedule);
+    this.throttled = new ThrottledWrites(this.settings.now, this.settings.random);
     this.admissionGate = new ThrottleGate(this.settings.random);
     if (this.settings.onStoreError === 'local') {
       this.local = new LocalCircuit(options, (localOptions) => new CircuitBreaker(localOptions), (event) => this.emit(event));
@@ -210,6 +207,8 @@ export class CircuitBreaker {
   // ---- admission ------------------------------------------------------------------------------------------------
 
   private async admit(): Promise<Ticket> {
+    // Throttled writes whose backoff step is over are sent now, before this call is decided (they ride on calls).
+    await this.throttled.runDue(this.settings.now());
     // A failure count (or the opening it leads to) was throttled and waits for its retry: the fleet is busy writing
     // the item, i.e. the downstream is failing. Hold off until the retry tells this instance the state.
     const held = this.throttled.holdFor(this.settings.now());

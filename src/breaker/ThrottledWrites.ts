@@ -1,9 +1,13 @@
 /**
  * Writes the store throttled, sent again later: the hook between a throttled write and its retry. A throttled store
  * is not an outage (the fleet is busy writing the item), so a throttled write is neither dropped nor retried at once:
- * it waits throttleRetryDelay(attempt) (exponential, with jitter) and is sent again, until the store answers (applied
- * or refused: either way the instance learns the item) or MAX_THROTTLED_RETRIES retries were throttled too (then it is
- * given up, reported by the store client's storeError events).
+ * it becomes due throttleRetryDelay(attempt) later (exponential, with jitter), and the instance's next call after that
+ * sends it (`runDue`, awaited by the call before it is decided), until the store answers (applied or refused: either
+ * way the instance learns the item) or MAX_THROTTLED_RETRIES retries were throttled too (then it is given up, reported
+ * by the store client's storeError events).
+ *
+ * Retries ride on calls, not timers: a Lambda container is frozen between invocations, so a timer would fire only at
+ * the next invocation anyway, and an instance with no calls has nothing to protect. Nothing runs in the background.
  *
  * One retry per key at a time: a write throttled while its key is already waiting merges into it (`merge`, e.g. two
  * failure counts become one ADD 2) or is dropped as a duplicate (the same transition). A write marked `hold` (a
@@ -12,16 +16,6 @@
  */
 import { classifyStoreError } from './storeErrors';
 import { MAX_THROTTLED_RETRIES, throttleRetryDelay } from './throttleBackoff';
-
-/** Starts a timer; returns its cancel function. Injected in tests (no real time passes there). */
-export type Schedule = (run: () => void, delayMs: number) => () => void;
-
-export const realSchedule: Schedule = (run, delayMs) => {
-  const timer = setTimeout(run, delayMs);
-  // A pending retry never keeps a process (or a test) alive on its own.
-  timer.unref?.();
-  return () => clearTimeout(timer);
-};
 
 export interface ThrottledWrite<P> {
   /** What is to be written (e.g. the increments of a count); merged with a later write of the same key. */
@@ -38,18 +32,17 @@ interface Waiting {
   write: ThrottledWrite<unknown>;
   attempt: number;
   dueAt: number;
-  cancel: () => void;
 }
 
 export class ThrottledWrites {
   private readonly waiting = new Map<string, Waiting>();
   /** Retries sent and not answered yet (a held one still holds calls). */
   private readonly inFlight = new Set<Waiting>();
+  private running?: Promise<void>;
 
   constructor(
     private readonly now: () => number,
     private readonly random: () => number,
-    private readonly schedule: Schedule = realSchedule,
   ) {}
 
   /** A write of `key` was throttled: send it again later (merged into one already waiting for that key). */
@@ -62,10 +55,7 @@ export class ThrottledWrites {
       existing.attempt = Math.max(existing.attempt, attempt);
       return;
     }
-    const delay = throttleRetryDelay(attempt, this.random);
-    const entry: Waiting = { write: write as ThrottledWrite<unknown>, attempt, dueAt: this.now() + delay, cancel: () => undefined };
-    entry.cancel = this.schedule(() => void this.fire(key, entry), delay);
-    this.waiting.set(key, entry);
+    this.waiting.set(key, { write: write as ThrottledWrite<unknown>, attempt, dueAt: this.now() + throttleRetryDelay(attempt, this.random) });
   }
 
   /** How long calls should wait for a held write's retry, ms (0: nothing held). */
@@ -75,18 +65,34 @@ export class ThrottledWrites {
     return due;
   }
 
+  /** When the next retry is due (epoch ms), or undefined when none waits. */
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const entry of this.waiting.values()) next = next === undefined ? entry.dueAt : Math.min(next, entry.dueAt);
+    return next;
+  }
+
   /** Keys waiting for a retry (for tests and snapshots). */
   keys(): string[] {
     return [...this.waiting.keys()];
   }
 
-  /** Drop every waiting retry. */
-  clear(): void {
-    for (const entry of this.waiting.values()) entry.cancel();
-    this.waiting.clear();
+  /**
+   * Send every retry due at `now` (concurrent callers share one run). Never rejects: a throttled retry waits again,
+   * with the next backoff step; any other error gives it up (the store client reported it).
+   */
+  runDue(now: number): Promise<void> {
+    const due = [...this.waiting.entries()].filter(([, entry]) => entry.dueAt <= now);
+    if (due.length === 0) return this.running ?? Promise.resolve();
+    const run = Promise.all(due.map(([key, entry]) => this.send(key, entry))).then(() => undefined);
+    const shared = (this.running ? Promise.all([this.running, run]).then(() => undefined) : run).finally(() => {
+      if (this.running === shared) this.running = undefined;
+    });
+    this.running = shared;
+    return shared;
   }
 
-  private async fire(key: string, entry: Waiting): Promise<void> {
+  private async send(key: string, entry: Waiting): Promise<void> {
     if (this.waiting.get(key) !== entry) return;
     // Sent now: writes throttled meanwhile wait in a new entry of their own.
     this.waiting.delete(key);
@@ -97,7 +103,6 @@ export class ThrottledWrites {
       if (classifyStoreError(error) === 'throttled' && entry.attempt + 1 < MAX_THROTTLED_RETRIES) {
         this.retryLater(key, entry.write, entry.attempt + 1);
       }
-      // Any other error (or too many throttles): given up; the store client reported it as a storeError event.
     } finally {
       this.inFlight.delete(entry);
     }

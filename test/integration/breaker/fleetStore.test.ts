@@ -1,35 +1,15 @@
 /**
  * Issue 11 against a real DynamoDB-compatible server (the integration backend) behind the bench's throttling proxy,
  * which enforces per-item read and write units with DynamoDB's own ProvisionedThroughputExceededException, and can
- * drop every connection (the breaker table unreachable). The proxy's clock and the breakers' clocks are injected, and
- * throttled writes' retries run when the test says: no time passes, nothing depends on the machine's speed (store
- * budgets are generous).
+ * drop every connection (the breaker table unreachable). The proxy's clock and the breakers' clock are injected (a
+ * throttled write's retry rides on the next call after its backoff step): no time passes, nothing depends on the
+ * machine's speed (store budgets are generous).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startThrottlingProxy, type RunningThrottlingProxy } from '../../../bench/throttlingProxy';
 import { CircuitBreaker, CircuitOpenError, DynamoDBStateStore, type BreakerEvent, type CircuitBreakerOptions } from '../../../src/breaker';
 import { clientFor, startBreakerTable, type BreakerTable } from '../../support/breaker/breakerTable';
 import { ManualClock } from '../../support/breaker/clock';
-
-/** Timers that run only when the test says so. */
-class ManualSchedule {
-  private timers: Array<() => void> = [];
-  readonly schedule = (run: () => void) => {
-    let cancelled = false;
-    this.timers.push(() => {
-      if (!cancelled) run();
-    });
-    return () => {
-      cancelled = true;
-    };
-  };
-  runAll(): number {
-    const due = this.timers;
-    this.timers = [];
-    for (const run of due) run();
-    return due.length;
-  }
-}
 
 let table: BreakerTable;
 let proxy: RunningThrottlingProxy;
@@ -56,10 +36,8 @@ function fleet(size: number, circuit: string, options: Partial<CircuitBreakerOpt
   return Array.from({ length: size }, () => {
     const client = clientFor(proxy.endpoint);
     clients.push(client);
-    const timers = new ManualSchedule();
     const events: BreakerEvent[] = [];
-    const breaker = new CircuitBreaker(
-      {
+    const breaker = new CircuitBreaker({
         name: circuit,
         store: new DynamoDBStateStore({ tableName: table.tableName, client }),
         failureThreshold: 5,
@@ -74,17 +52,10 @@ function fleet(size: number, circuit: string, options: Partial<CircuitBreakerOpt
         random: () => 0,
         now: clock.now,
         ...options,
-      },
-      { schedule: timers.schedule },
-    );
+    });
     breaker.onEvent((event) => events.push(event));
-    return { breaker, timers, events, clock };
+    return { breaker, events, clock };
   });
-}
-
-/** Let every write a retry started finish (each is a real request to the proxy). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 test('throttled failure writes never let more calls reach a dead downstream than threshold + one per instance', async () => {
@@ -101,18 +72,26 @@ test('throttled failure writes never let more calls reach a dead downstream than
   const round = () => Promise.all(instances.map(({ breaker }) => breaker.execute(dead).catch((error: unknown) => error)));
 
   for (let r = 0; r < 4; r++) await round();
-  // Each refill pays for three writes; the retries (backoff, merged per instance) and the opening share them.
+  // Each refill pays for three writes; the retries (each after its backoff step, on the instance's next call, reading
+  // first) and the opening share them. The breakers' clock moves by the longest step each time (5 s, inside the window).
   for (let refill = 0; refill < 15; refill++) {
     proxyClock += 1_000;
-    for (const { timers } of instances) timers.runAll();
-    await settle();
+    instances[0].clock.advance(600);
     await round();
   }
 
-  expect(reached).toBeLessThanOrEqual(threshold + size);
+  // Calls admitted as closed calls reached the dead downstream at most threshold + once per instance; the rest were
+  // trials, one per half-open round (the breakers' clock passed the open periods).
+  const completed = instances.flatMap(({ events }) => events.filter((e) => e.type === 'callCompleted'));
+  const closedCalls = completed.filter((e) => e.type === 'callCompleted' && e.state === 'CLOSED').length;
+  const trials = completed.length - closedCalls;
+  const rounds = instances.flatMap(({ events }) => events.filter((e) => e.type === 'stateChange' && e.to === 'HALF_OPEN')).length;
+  expect(reached).toBe(completed.length);
+  expect(closedCalls).toBeLessThanOrEqual(threshold + size);
+  expect(trials).toBeLessThanOrEqual(rounds);
   const throttled = proxy.counts().UpdateItem?.throttled ?? 0;
   expect(throttled).toBeGreaterThan(0); // the bound held while writes were being throttled
-  const opened = instances.flatMap(({ events }) => events.filter((e) => e.type === 'stateChange' && e.to === 'OPEN'));
+  const opened = instances.flatMap(({ events }) => events.filter((e) => e.type === 'stateChange' && e.from === 'CLOSED' && e.to === 'OPEN'));
   expect(opened).toHaveLength(1);
   const rejections = await Promise.all(instances.map(({ breaker }) => breaker.execute(dead).catch((error: unknown) => error)));
   expect(rejections.every((error) => error instanceof CircuitOpenError)).toBe(true);

@@ -1,6 +1,6 @@
 /**
  * Issue 11 in unit form: store errors by kind, backoff on throttling, cache durations, and the local mode's
- * transitions. Memory store, injected clocks and an injected timer schedule (no time passes).
+ * transitions. Memory store and injected clocks (no time passes; retries ride on calls).
  */
 import { CircuitBreaker, CircuitOpenError, MemoryStateStore, StateStoreError, StoreTimeoutError, type BreakerEvent, type CircuitBreakerOptions } from '../../../src/breaker';
 import { cacheDuration } from '../../../src/breaker/refreshSchedule';
@@ -12,31 +12,6 @@ import { InstrumentedStore } from '../../support/breaker/storeDoubles';
 
 const NAME = 'directory';
 const named = (name: string, extra: object = {}) => Object.assign(new Error(name), { name, ...extra });
-
-/** Timers that run only when the test says so. */
-class ManualSchedule {
-  readonly timers: Array<{ run: () => void; delayMs: number; cancelled: boolean }> = [];
-  readonly schedule = (run: () => void, delayMs: number) => {
-    const timer = { run, delayMs, cancelled: false };
-    this.timers.push(timer);
-    return () => {
-      timer.cancelled = true;
-    };
-  };
-  pending() {
-    return this.timers.filter((t) => !t.cancelled);
-  }
-  /** Run every timer due so far (they may schedule more); then let the writes they start settle. */
-  async runAll(): Promise<void> {
-    const due = this.pending();
-    for (const timer of due) {
-      timer.cancelled = true;
-      timer.run();
-    }
-    for (let i = 0; i < 20; i++) await Promise.resolve();
-    await new Promise(setImmediate);
-  }
-}
 
 describe('classifyStoreError', () => {
   test.each([
@@ -112,31 +87,36 @@ describe('cacheDuration: refresh schedule', () => {
 });
 
 describe('ThrottledWrites', () => {
-  test('retries a throttled write later with growing delays until it is answered', async () => {
-    const timers = new ManualSchedule();
+  const throttle = () => named('ProvisionedThroughputExceededException');
+
+  test('a throttled write becomes due after growing delays and is sent by the next run after that, until answered', async () => {
     const clock = new ManualClock();
-    const writes = new ThrottledWrites(clock.now, () => 0, timers.schedule);
+    const writes = new ThrottledWrites(clock.now, () => 0);
     let answers = 0;
     const send = jest.fn(async () => {
-      if (answers++ < 2) throw named('ProvisionedThroughputExceededException');
+      if (answers++ < 2) throw throttle();
     });
     writes.retryLater('count:1', { payload: undefined, send, hold: true });
-    expect(timers.pending().map((t) => t.delayMs)).toEqual([50]);
+    expect(writes.nextDueAt()).toBe(clock.now() + 50);
     expect(writes.holdFor(clock.now())).toBe(50);
-    await timers.runAll();
-    expect(timers.pending().map((t) => t.delayMs)).toEqual([100]);
-    await timers.runAll();
-    expect(timers.pending().map((t) => t.delayMs)).toEqual([200]);
-    await timers.runAll();
+    await writes.runDue(clock.now() + 49);
+    expect(send).not.toHaveBeenCalled(); // not at once, not early
+    clock.advance(50);
+    await writes.runDue(clock.now());
+    expect(writes.nextDueAt()).toBe(clock.now() + 100); // throttled again: twice the step
+    clock.advance(100);
+    await writes.runDue(clock.now());
+    expect(writes.nextDueAt()).toBe(clock.now() + 200);
+    clock.advance(200);
+    await writes.runDue(clock.now());
     expect(send).toHaveBeenCalledTimes(3);
-    expect(timers.pending()).toHaveLength(0);
+    expect(writes.keys()).toEqual([]);
     expect(writes.holdFor(clock.now())).toBe(0);
   });
 
   test('writes of one key merge into one retry (ADD n), and only a held write holds calls', async () => {
-    const timers = new ManualSchedule();
     const clock = new ManualClock();
-    const writes = new ThrottledWrites(clock.now, () => 0, timers.schedule);
+    const writes = new ThrottledWrites(clock.now, () => 0);
     const sent: Array<Record<string, number>> = [];
     const send = async (payload: Record<string, number>) => {
       sent.push(payload);
@@ -146,21 +126,24 @@ describe('ThrottledWrites', () => {
     expect(writes.holdFor(clock.now())).toBe(0);
     writes.retryLater('count:1', { payload: { f_1: 1 }, send, merge, hold: true });
     writes.retryLater('count:1', { payload: { f_1: 1 }, send, merge, hold: true });
-    expect(timers.pending()).toHaveLength(1);
+    expect(writes.keys()).toEqual(['count:1']);
     expect(writes.holdFor(clock.now())).toBeGreaterThan(0);
-    await timers.runAll();
+    clock.advance(100);
+    await Promise.all([writes.runDue(clock.now()), writes.runDue(clock.now())]); // concurrent calls share one run
     expect(sent).toEqual([{ f_1: 3 }]);
   });
 
   test('gives up after MAX_THROTTLED_RETRIES throttled retries, and on any other error at once', async () => {
-    const timers = new ManualSchedule();
     const clock = new ManualClock();
-    const writes = new ThrottledWrites(clock.now, () => 0, timers.schedule);
+    const writes = new ThrottledWrites(clock.now, () => 0);
     const throttled = jest.fn(async () => {
-      throw named('ThrottlingException');
+      throw throttle();
     });
     writes.retryLater('a', { payload: undefined, send: throttled, hold: true });
-    for (let i = 0; i < MAX_THROTTLED_RETRIES + 2; i++) await timers.runAll();
+    for (let i = 0; i < MAX_THROTTLED_RETRIES + 2; i++) {
+      clock.advance(10_000);
+      await writes.runDue(clock.now());
+    }
     expect(throttled).toHaveBeenCalledTimes(MAX_THROTTLED_RETRIES);
     expect(writes.holdFor(clock.now())).toBe(0);
 
@@ -168,8 +151,10 @@ describe('ThrottledWrites', () => {
       throw named('InternalServerError');
     });
     writes.retryLater('b', { payload: undefined, send: down, hold: true });
-    await timers.runAll();
-    await timers.runAll();
+    clock.advance(10_000);
+    await writes.runDue(clock.now());
+    clock.advance(10_000);
+    await writes.runDue(clock.now());
     expect(down).toHaveBeenCalledTimes(1);
     expect(writes.keys()).toEqual([]);
   });
@@ -179,9 +164,7 @@ function setup(overrides: Partial<CircuitBreakerOptions> = {}, shared?: { memory
   const memory = shared?.memory ?? new MemoryStateStore();
   const clock = shared?.clock ?? new ManualClock();
   const store = new InstrumentedStore(memory);
-  const timers = new ManualSchedule();
-  const breaker = new CircuitBreaker(
-    {
+  const breaker = new CircuitBreaker({
       name: NAME,
       store,
       failureThreshold: 3,
@@ -198,13 +181,11 @@ function setup(overrides: Partial<CircuitBreakerOptions> = {}, shared?: { memory
       random: () => 0,
       now: clock.now,
       ...overrides,
-    },
-    { schedule: timers.schedule },
-  );
+  });
   const events: BreakerEvent[] = [];
   breaker.onEvent((event) => events.push(event));
   const of = <T extends BreakerEvent['type']>(type: T) => events.filter((e): e is Extract<BreakerEvent, { type: T }> => e.type === type);
-  return { memory, clock, store, breaker, events, of, timers };
+  return { memory, clock, store, breaker, events, of };
 }
 
 const ok = async () => 'ok';
@@ -299,19 +280,19 @@ describe('throttled writes', () => {
     t.store.faultFor.add('recordCount');
     await expect(t.breaker.execute(dead)).rejects.toThrow('directory down');
     expect(t.store.calls.recordCount).toBe(1); // not sent again at once
-    expect(t.timers.pending().map((timer) => timer.delayMs)).toEqual([50]);
     // Held: the fleet is busy writing the item, the downstream is failing; no more calls from here meanwhile.
-    await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'STORE_THROTTLED' });
+    await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'STORE_THROTTLED', retryAfterMs: 50 });
     expect(downstreamCalls).toBe(1);
     expect(t.of('storeError')).toMatchObject([{ kind: 'throttled', mode: 'shared', operation: 'recordCount' }]);
-    // Throttled again: the next retry waits twice as long.
-    await t.timers.runAll();
-    expect(t.timers.pending().map((timer) => timer.delayMs)).toEqual([100]);
+    // 50 ms later the next call sends the retry first; throttled again, it waits twice as long, the call is held.
+    t.clock.advance(50);
+    await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'STORE_THROTTLED', retryAfterMs: 100 });
+    expect(t.store.calls.recordCount).toBe(2);
     t.store.fault = undefined;
-    await t.timers.runAll();
+    t.clock.advance(100);
+    await expect(t.breaker.execute(ok)).resolves.toBe('ok'); // the retry is written first, then this call runs
     expect(t.store.calls.recordCount).toBe(3);
     expect((await t.breaker.getState()).failures).toBe(1);
-    await expect(t.breaker.execute(ok)).resolves.toBe('ok'); // no longer held
   });
 
   test('a waiting count whose retry reads the circuit OPEN is dropped without a write (it would be refused)', async () => {
@@ -324,10 +305,10 @@ describe('throttled writes', () => {
     await expect(t.breaker.execute(dead)).rejects.toThrow('directory down');
     for (let i = 0; i < 3; i++) await expect(other.breaker.execute(dead)).rejects.toThrow('directory down'); // opens
     t.store.fault = undefined;
-    await t.timers.runAll();
+    t.clock.advance(50);
+    await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'OPEN' });
     expect(t.store.calls.recordCount).toBe(1);
     expect(t.of('outcomeDiscarded')).toHaveLength(1);
-    await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'OPEN' });
     expect(downstreamCalls).toBe(4);
   });
 
@@ -341,9 +322,9 @@ describe('throttled writes', () => {
     expect((await t.breaker.getState()).state).toBe('CLOSED');
     await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'STORE_THROTTLED' });
     t.store.fault = undefined;
-    await t.timers.runAll();
-    expect((await t.breaker.getState()).state).toBe('OPEN');
+    t.clock.advance(50);
     await expect(t.breaker.execute(dead)).rejects.toMatchObject({ state: 'OPEN' });
+    expect((await t.breaker.getState()).state).toBe('OPEN');
     expect(downstreamCalls).toBe(3);
   });
 });
