@@ -18,9 +18,12 @@ export interface FailureRatePolicyOptions {
   /** Buckets the window rolls in. Integer from 1 to 100. @default 10 */
   windowBuckets?: number;
   /**
-   * How long a success may wait in an instance before it is flushed to the item, ms (the breaker passes
-   * countFlushMs + stateCacheMs). The judged span reaches back at least this far, so successes not yet flushed
-   * cannot make a healthy circuit look failing: failures are written at once, successes later. 0 = no such floor.
+   * The longest a busy instance holds a success before it reaches the item, ms (the breaker passes
+   * countFlushMs + stateCacheMs). Failures are written at once, successes later, so the newest flushLagMs of the
+   * item can show every failure and few of the successes. The judged span therefore reaches back at least
+   * 2 x flushLagMs: at steady traffic at least half of its successes are in the item, so background errors at a
+   * rate e show as at most 2e / (1 + e), never a false open while that is below failureRateThreshold.
+   * 0 = no such floor (every outcome is written at once). Integer from 0 to (windowMs - bucketMs) / 2.
    * @default 0
    */
   flushLagMs?: number;
@@ -35,17 +38,17 @@ export interface FailureRatePolicyOptions {
  * failures. A bucket is live while its start is later than now - windowMs.
  *
  * **Judged span.** The rate is judged over the most recent live buckets that together hold at least `minimumCalls`
- * calls and reach back at least `flushLagMs` (newest first, whole buckets), or over the whole live window when no
- * shorter span does. So a busy circuit judges its last bucket or two and a quiet one its whole window, and a total
- * outage after a long healthy period is not outvoted by the healthy minutes before it: it opens once the buckets
- * that started after the outage hold `minimumCalls` calls and reach back `flushLagMs`, i.e. within
- * bucketMs + max(flushLagMs, minimumCalls / callRate) of its start (docs/breaker.md, "Failure-rate policy").
+ * calls and reach back at least 2 x `flushLagMs` (newest first, whole buckets); when even the whole live window does
+ * not, nothing opens. So a busy circuit judges its last few buckets and a quiet one its whole window, and a total
+ * outage after a long healthy period is not outvoted by the healthy minutes before it: it opens at the latest once
+ * the buckets that started after the outage hold `minimumCalls` calls and reach back 2 x `flushLagMs`, i.e. within
+ * bucketMs + max(2 x flushLagMs, minimumCalls / callRate) of its start (docs/breaker.md, "Failure-rate policy").
  *
  * The rate is compared as failures / calls >= failureRateThreshold: both sides are correctly rounded doubles, so a
  * rate exactly at the threshold (3 of 10 against 0.3) opens.
  *
  * @example
- * const policy = new FailureRatePolicy({ failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, flushLagMs: 21_000 });
+ * const policy = new FailureRatePolicy({ failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, flushLagMs: 16_000 });
  * @throws BreakerConfigError naming the option when an option is out of range.
  */
 export class FailureRatePolicy implements WindowedOpeningPolicy {
@@ -67,13 +70,15 @@ export class FailureRatePolicy implements WindowedOpeningPolicy {
     integer('windowBuckets', windowBuckets, 1, MAX_BUCKETS);
     integer('windowMs', windowMs, 1, MAX_MS);
     if (windowMs < windowBuckets) throw new BreakerConfigError('windowMs', `must be at least windowBuckets (${windowBuckets}), got ${windowMs}`);
-    integer('flushLagMs', flushLagMs, 0, MAX_MS);
+    const bucketMs = Math.floor(windowMs / windowBuckets);
+    // Some live bucket must always start 2 x flushLagMs back, or nothing would ever be judged.
+    integer('flushLagMs', flushLagMs, 0, Math.floor((windowMs - bucketMs) / 2));
     this.failureRateThreshold = failureRateThreshold;
     this.minimumCalls = minimumCalls;
     this.windowMs = windowMs;
     this.windowBuckets = windowBuckets;
     this.flushLagMs = flushLagMs;
-    this.bucketMs = Math.floor(windowMs / windowBuckets);
+    this.bucketMs = bucketMs;
   }
 
   /** Every outcome is stored (successes too: a rate needs both); exempt errors never reach a policy. */
@@ -117,18 +122,25 @@ export class FailureRatePolicy implements WindowedOpeningPolicy {
     return totals;
   }
 
-  /** The decision and the span it was judged on (see the class comment). */
+  /**
+   * The decision and the span it was judged on (see the class comment). When no span qualifies (fewer than
+   * minimumCalls calls in the window, or counts that do not reach back 2 x flushLagMs yet, e.g. just after a close
+   * while the fleet still holds its first successes) the circuit does not open; `failures` and `calls` are then the
+   * whole window's.
+   */
   evaluate(counters: Readonly<Record<string, number>>, now: number): OpeningVerdict {
+    const reach = 2 * this.flushLagMs;
     let calls = 0;
     let failures = 0;
     for (const bucket of this.liveBuckets(counters, now)) {
       calls += bucket.successes + bucket.failures;
       failures += bucket.failures;
       // A bucket from an instance whose clock is ahead reaches back as far as the current one.
-      if (calls >= this.minimumCalls && Math.min(bucket.start, now) <= now - this.flushLagMs) break;
+      if (calls >= this.minimumCalls && Math.min(bucket.start, now) <= now - reach) {
+        return { open: failures / calls >= this.failureRateThreshold, reason: 'failureRate', failures, calls };
+      }
     }
-    const open = calls >= this.minimumCalls && failures / calls >= this.failureRateThreshold;
-    return { open, reason: 'failureRate', failures, calls };
+    return { open: false, reason: 'failureRate', failures, calls };
   }
 
   private bucketStart(now: number): number {

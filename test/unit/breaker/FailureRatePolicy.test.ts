@@ -109,7 +109,7 @@ describe('FailureRatePolicy: the rolling window', () => {
     const counters = buckets([T + 2_000, 0, 4], [T - 5_000, 100, 0]);
     expect(policy.evaluate(counters, T + 10)).toEqual({ open: true, reason: 'failureRate', failures: 4, calls: 4 });
     // With a flush lag it reaches back as far as the current bucket would: not far enough alone.
-    const lagged = new FailureRatePolicy({ ...base, minimumCalls: 4, flushLagMs: 1_000 });
+    const lagged = new FailureRatePolicy({ ...base, minimumCalls: 4, flushLagMs: 500 });
     expect(lagged.evaluate(counters, T + 10)).toEqual({ open: false, reason: 'failureRate', failures: 4, calls: 104 });
   });
 });
@@ -146,17 +146,29 @@ describe('FailureRatePolicy: judging the most recent buckets', () => {
   test.each([
     // flushLagMs, opens, judged failures, judged calls
     [0, true, 10, 10], // the newest bucket alone
-    [1_000, true, 10, 10], // its start T is <= now(T+1500) - 1000: still the newest bucket alone
-    [2_000, false, 10, 110], // must reach back to T-500: takes in T-1000 (100 successes)
-    [3_500, false, 10, 210],
-    [60_000, false, 10, 310], // longer than the window: the whole window
-  ])('flushLagMs %d: the span reaches back at least that far (opens %p, %d of %d)', (flushLagMs, opens, failures, calls) => {
+    [750, true, 10, 10], // its start T is <= now(T+1500) - 2 x 750: still the newest bucket alone
+    [751, false, 10, 110], // must reach back to T-2: takes in T-1000 (100 successes)
+    [1_000, false, 10, 110], // back to T-500
+    [1_750, false, 10, 210], // back to T-2000
+    [2_250, false, 10, 310], // back to T-3000: the oldest bucket, the whole window
+    [2_251, false, 10, 310], // further back than any count: not judged at all
+    [4_500, false, 10, 310], // the longest allowed: (windowMs - bucketMs) / 2
+  ])('flushLagMs %d: the span reaches back at least twice that (opens %p, %d of %d)', (flushLagMs, opens, failures, calls) => {
     // Successes reach the item up to flushLagMs late; failures at once. Here the newest bucket shows 10 failures and
     // (so far) no successes; the buckets before it are healthy.
     const policy = new FailureRatePolicy({ ...base, minimumCalls: 10, flushLagMs });
     const counters = buckets([T, 0, 10], [T - 1_000, 100, 0], [T - 2_000, 100, 0], [T - 3_000, 100, 0]);
     expect(policy.evaluate(counters, T + 1_500)).toEqual({ open: opens, reason: 'failureRate', failures, calls });
   });
+});
+
+test('counts that do not reach back 2 x flushLagMs are not judged: just after a close the fleet still holds successes', () => {
+  // The item was cleared 1.5 s ago; 30 failures were written at once, the successes beside them are still held.
+  const policy = new FailureRatePolicy({ ...base, minimumCalls: 20, flushLagMs: 1_000 });
+  expect(policy.evaluate(buckets([T, 0, 30]), T + 500)).toEqual({ open: false, reason: 'failureRate', failures: 30, calls: 30 });
+  expect(policy.evaluate(buckets([T - 1_000, 0, 10], [T, 0, 30]), T + 500)).toEqual({ open: false, reason: 'failureRate', failures: 40, calls: 40 });
+  // Once the counts reach back 2 s, a real outage opens.
+  expect(policy.evaluate(buckets([T - 2_000, 0, 10], [T, 0, 30]), T + 500)).toEqual({ open: true, reason: 'failureRate', failures: 40, calls: 40 });
 });
 
 describe('FailureRatePolicy: stale counters', () => {
@@ -208,6 +220,8 @@ describe('FailureRatePolicy: options', () => {
     [{ windowBuckets: 101 }, 'windowBuckets'],
     [{ flushLagMs: -1 }, 'flushLagMs'],
     [{ flushLagMs: 1.5 }, 'flushLagMs'],
+    [{ flushLagMs: 4_501 }, 'flushLagMs'], // 2 x 4501 > windowMs - bucketMs: nothing would ever be judged
+    [{ windowBuckets: 1, flushLagMs: 1 }, 'flushLagMs'],
   ])('%p is refused, naming %s', (override, option) => {
     const construct = () => new FailureRatePolicy({ ...base, ...(override as Partial<FailureRatePolicyOptions>) });
     expect(construct).toThrow(BreakerConfigError);
