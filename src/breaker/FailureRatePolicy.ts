@@ -48,7 +48,7 @@ export interface FailureRatePolicyOptions {
  * rate exactly at the threshold (3 of 10 against 0.3) opens.
  *
  * @example
- * const policy = new FailureRatePolicy({ failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, flushLagMs: 16_000 });
+ * const policy = new FailureRatePolicy({ failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, flushLagMs: 21_000 }); // countFlushMs 20 s + stateCacheMs 1 s
  * @throws BreakerConfigError naming the option when an option is out of range.
  */
 export class FailureRatePolicy implements WindowedOpeningPolicy {
