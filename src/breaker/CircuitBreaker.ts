@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BreakerEvents } from './BreakerEvents';
+import { CountRecorder } from './CountRecorder';
 import {
   admissionFor,
-  afterCount,
   afterTrialSuccess,
   boundedRecord,
   holds,
@@ -17,23 +17,21 @@ import {
   outcomeOf,
   overrideRequest,
   permitRequest,
-  staleCountersToRemove,
   trialFailedTransition,
-  type AfterCount,
   type Override,
   type Settled,
 } from './decisions';
 import { CircuitOpenError, OverrideContentionError, StoreItemTooLargeError } from './errors';
-import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
+import type { BreakerEvent, BreakerEventListener, CircuitStateName, RejectionState } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
 import { runCall, cancellationError } from './runCall';
 import { snapshotOf, type CircuitSnapshot } from './snapshot';
 import { StateCache } from './StateCache';
-import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
+import type { CircuitRecord, PermitLease } from './state';
 import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
 import { StoreClient } from './StoreClient';
-import { itemExpiry, repairTransition } from './transitions';
+import { repairTransition } from './transitions';
 
 /** Options of one `execute` call. */
 export interface ExecuteOptions {
@@ -79,6 +77,7 @@ export class CircuitBreaker {
   private readonly events = new BreakerEvents();
   private readonly cache: StateCache;
   private readonly store: StoreClient;
+  private readonly counts: CountRecorder;
   private pendingRead?: Promise<CircuitRecord>;
 
   /** @throws BreakerConfigError naming the first invalid option. */
@@ -87,6 +86,16 @@ export class CircuitBreaker {
     this.name = this.settings.name;
     this.cache = new StateCache(this.settings.stateCacheMs);
     this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event));
+    this.counts = new CountRecorder({
+      name: this.name,
+      settings: this.settings,
+      store: this.store,
+      cache: this.cache,
+      repair: (request, problems) => this.repair(request, problems),
+      transition: (from, request, reason) => this.transition(from, request, reason),
+      repairTooLarge: () => this.repairTooLarge(),
+      emit: (event) => this.emit(event),
+    });
   }
 
   /** Subscribe to events; returns the unsubscribe function. A listener never breaks, hangs or delays a call's result. */
@@ -120,7 +129,7 @@ export class CircuitBreaker {
     try {
       ticket = await this.admit();
     } catch (error) {
-      if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as CircuitStateName, durationMs: 0 });
+      if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as RejectionState, durationMs: 0 });
       throw error;
     }
     const state = ticket.kind === 'trial' ? 'HALF_OPEN' : ticket.state;
@@ -207,11 +216,16 @@ export class CircuitBreaker {
     throw this.rejection('HALF_OPEN', 0);
   }
 
-  /** The cached state if it may be trusted now, else a read (one per instance at a time). */
+  /**
+   * The cached state if it may be trusted now, else a refresh (one per instance at a time): a read, or, when this
+   * instance holds outcomes due to be flushed, the count write that carries them (it returns the item).
+   */
   private currentRecord(): Promise<CircuitRecord> {
-    const cached = this.cache.current(this.settings.now());
+    const now = this.settings.now();
+    const cached = this.cache.current(now);
     if (cached) return Promise.resolve(cached);
-    this.pendingRead ??= this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal })).finally(() => {
+    const read = () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal }));
+    this.pendingRead ??= (this.counts.flushDueAt(now) ? this.counts.refresh().then((record) => record ?? read()) : read()).finally(() => {
       this.pendingRead = undefined;
     });
     return this.pendingRead;
@@ -231,7 +245,7 @@ export class CircuitBreaker {
     return { kind: 'counted', state: 'CLOSED' };
   }
 
-  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE', retryAfterMs: number | null): CircuitOpenError {
+  private rejection(state: RejectionState, retryAfterMs: number | null): CircuitOpenError {
     this.emit({ type: 'rejected', circuit: this.name, state, retryAfterMs, at: this.settings.now() });
     return new CircuitOpenError(this.name, retryAfterMs, state);
   }
@@ -255,7 +269,7 @@ export class CircuitBreaker {
         case 'none':
           return undefined;
         case 'count':
-          return await this.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
+          return await this.counts.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
         case 'trialSucceeded':
           await this.trialSucceeded(ticket as Ticket & { kind: 'trial' });
           return undefined;
@@ -274,15 +288,9 @@ export class CircuitBreaker {
       }
     } catch (error) {
       // Already reported as a storeError event; the caller gets the call's own result. An item too large to write
-      // would refuse every later count too: rewrite it as a closed item, then count this outcome in it.
-      if (!(error instanceof StoreItemTooLargeError)) return undefined;
-      try {
-        const version = await this.repairTooLarge();
-        // At most once: a count that fails again is reported like any store error.
-        return action.kind === 'count' ? await this.count(action.counted, outcome, version) : undefined;
-      } catch {
-        return undefined;
-      }
+      // would refuse every later write too: rewrite it as a closed item (counts repair it themselves, CountRecorder).
+      if (error instanceof StoreItemTooLargeError) await this.repairTooLarge().catch(() => undefined);
+      return undefined;
     }
   }
 
@@ -293,44 +301,6 @@ export class CircuitBreaker {
     const result = await this.repair(repairTransition({ ...record, problems: [...record.problems, ...problems] }, this.settings.now(), this.settings), problems);
     if (!result.applied) throw new StoreItemTooLargeError(this.name, new Error('repair lost a race'));
     return result.record.version;
-  }
-
-  /** A closed or disabled call's outcome: one ADD (none when the policy does not store it), then what it leads to. */
-  private async count(counted: 'success' | 'failure', outcome: CallOutcome, admittedVersion: number | null | undefined): Promise<number | undefined> {
-    const now = this.settings.now();
-    const counter = this.settings.openingPolicy.counterFor(counted, now);
-    if (counter === undefined) return undefined; // healthy calls write nothing
-    const increments = { [counter]: 1 };
-    const write = (admitted: number | null | undefined) => {
-      const known = this.cache.latest() ?? emptyRecord(this.name);
-      const staleCounters = staleCountersToRemove(known, increments, now, this.settings);
-      // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
-      const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, this.settings);
-      const request = { increments, staleCounters, now, ...expiry, ...(admitted === undefined ? {} : { admittedVersion: admitted }) };
-      return this.store.call('recordCount', 'ifNotApplied', (abortSignal) => this.settings.store.recordCount(this.name, request, { abortSignal }));
-    };
-
-    let result = await write(admittedVersion);
-    let next: AfterCount = afterCount(result, now, this.settings);
-    if (next.kind === 'repair') {
-      const repaired = await this.repair(next.request, next.problems);
-      // A repair is not a new period: the count goes into the repaired item (at most one repair per count).
-      if (next.countAgain) result = await write(repaired.record.version);
-      else result = { applied: true, record: repaired.record };
-      next = afterCount(result, now, this.settings);
-    }
-    switch (next.kind) {
-      case 'open':
-        return (await this.transition(result.record, next.request, 'failureThreshold')).applied ? next.request.openUntil : undefined;
-      case 'restoreOverride':
-        await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, next.request, { abortSignal }));
-        return undefined;
-      case 'discarded':
-        this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome, reason: 'periodEnded', at: this.settings.now() });
-        return undefined;
-      default:
-        return undefined;
-    }
   }
 
   private async trialSucceeded(trial: { permit: PermitLease; record: CircuitRecord }): Promise<void> {

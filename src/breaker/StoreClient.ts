@@ -13,6 +13,18 @@ import type { WriteOutcome } from './store/StateStore';
 /** Store errors after which a write was certainly not applied, so even a non-idempotent ADD may be retried. */
 const NOT_APPLIED_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException']);
 
+/** The cause of a StateStoreError for a request that was never sent (the cooldown). */
+const SKIPPED = 'StoreRequestSkipped';
+
+/**
+ * Whether a failed request certainly wrote nothing: never sent (cooldown), or refused by throttling. A count that
+ * certainly was not written can be put back and sent again; any other failure may have been applied.
+ */
+export function certainlyNotApplied(error: unknown): boolean {
+  const cause = error instanceof StateStoreError ? (error.cause as Error | undefined) : undefined;
+  return cause?.name === SKIPPED || NOT_APPLIED_ERRORS.has(cause?.name ?? '');
+}
+
 export interface StoreClientSettings {
   circuit: string;
   storeTimeoutMs: number;
@@ -44,7 +56,9 @@ export class StoreClient {
   ): Promise<T> {
     const { storeTimeoutMs, storeMaxAttempts, now } = this.settings;
     if (!operator && now() < this.downUntil) {
-      throw this.failed(operation, new Error('store unavailable moments ago; not asked again yet'), true);
+      const skipped = new Error('store unavailable moments ago; not asked again yet');
+      skipped.name = SKIPPED;
+      throw this.failed(operation, skipped, true);
     }
     let lastError: unknown;
     for (let attempt = 1; attempt <= storeMaxAttempts; attempt++) {

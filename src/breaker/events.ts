@@ -3,6 +3,12 @@ import type { CallOutcome } from './outcome';
 
 export type CircuitStateName = 'CLOSED' | 'OPEN' | 'HALF_OPEN' | 'FORCED_OPEN' | 'DISABLED';
 
+/**
+ * What rejected a call: a circuit state, STORE_UNAVAILABLE (onStoreError 'deny' and the store did not answer) or
+ * RAMPING_UP (closed, within rampUpMs of the close, and the call was not drawn for admission).
+ */
+export type RejectionState = CircuitStateName | 'STORE_UNAVAILABLE' | 'RAMPING_UP';
+
 export type BreakerEvent =
   | {
       type: 'stateChange';
@@ -16,7 +22,7 @@ export type BreakerEvent =
       /** Set when `to` is OPEN: when the circuit may next be probed (epoch ms). */
       openUntil?: number;
     }
-  | { type: 'rejected'; circuit: string; state: CircuitStateName | 'STORE_UNAVAILABLE'; retryAfterMs: number | null; at: number }
+  | { type: 'rejected'; circuit: string; state: RejectionState; retryAfterMs: number | null; at: number }
   /**
    * A store request failed or was not made (skipped: the store failed moments ago, see stateCacheMs). Every outcome
    * the store did not record because of it is behind one of these.
