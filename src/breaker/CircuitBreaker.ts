@@ -160,7 +160,7 @@ export class CircuitBreaker {
   /** The shared state, read fresh from the store (never from the cache). @throws StateStoreError if the store fails. */
   async getState(): Promise<CircuitSnapshot> {
     const now = this.settings.now();
-    return snapshotOf(boundedRecord(await this.readFresh(), now, this.settings), now, this.settings.openingPolicy);
+    return snapshotOf(boundedRecord(await this.readFresh(), now, this.settings), now, this.settings);
   }
 
   /** Reject every call, on every instance, until reset(). @throws StateStoreError, OverrideContentionError */
@@ -331,7 +331,7 @@ export class CircuitBreaker {
       if (result.applied) {
         if (record.problems.length > 0) this.emit({ type: 'itemRepaired', circuit: this.name, problems: record.problems, at: this.settings.now() });
         if (record.state !== to) this.stateChange(record.state, to, override);
-        return snapshotOf(result.record, this.settings.now(), this.settings.openingPolicy);
+        return snapshotOf(result.record, this.settings.now(), this.settings);
       }
     }
     throw new OverrideContentionError(this.name, override, MAX_OVERRIDE_ATTEMPTS);
