@@ -18,7 +18,7 @@ describe('readStageBreakerSettings', () => {
       tableName: 'simple-web-service-prod-circuit-breakers',
       windowMs: 60_000,
       policy: 'rate',
-      rate: { failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 20_000, stateCacheMs: 1_000 },
+      rate: { failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 5_000, stateCacheMs: 1_000 },
       rampUp: { rampUpMs: 30_000, rampUpStartFraction: 0.1 },
     });
   });
