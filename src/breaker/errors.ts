@@ -16,7 +16,10 @@ export class CircuitOpenError extends BreakerError {
      * FORCED_OPEN (an operator decides when it ends).
      */
     readonly retryAfterMs: number | null,
-    /** The state that rejected the call: OPEN, HALF_OPEN or FORCED_OPEN (or the store-error policy, `STORE_UNAVAILABLE`). */
+    /**
+     * The state that rejected the call: OPEN, HALF_OPEN, FORCED_OPEN, RAMPING_UP (closed, within rampUpMs of a close,
+     * not drawn: retryAfterMs is the time until the ramp ends) or the store-error policy's `STORE_UNAVAILABLE`.
+     */
     readonly state: string,
   ) {
     super(retryAfterMs === null ? `circuit '${circuit}' is ${state} until an operator resets it` : `circuit '${circuit}' is ${state}; retry after ${retryAfterMs} ms`);
