@@ -71,8 +71,10 @@ export const DEFAULT_USERS_TABLE_TIMEOUT_MS = 500;
 export const REQUEST_BUDGET_MS = 5000;
 /**
  * Breaker store requests on one request's slowest path: a trial reads the state, races for a permit (up to three
- * conditional writes), then records its success and closes the circuit. (A closed call's worst is five: read,
- * count, repair, count again, open.)
+ * conditional writes), then records its success and closes the circuit. (A closed call's worst is five: the refresh
+ * (a read, or under the rate policy the flush write that returns the item; what follows that write runs beside the
+ * call), then count, repair, count again, open. A failure whose count waits behind another count write in flight
+ * waits at most those four requests' budget: see src/breaker/CountRecorder.ts.)
  */
 export const WORST_CASE_STORE_REQUESTS = 6;
 /**

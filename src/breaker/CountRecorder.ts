@@ -64,6 +64,8 @@ export class CountRecorder {
   /** The period (version) the held outcomes were admitted in; undefined: none known (admitted while the store was down). */
   private heldVersion: number | null | undefined;
   private inFlight?: Promise<WriteReport>;
+  /** The first answer (the item) of the write in flight: what a refresh waits for, not the writes that follow it. */
+  private firstAnswer?: Promise<CircuitRecord | undefined>;
   private queued?: Promise<WriteReport>;
 
   constructor(private readonly host: CountRecorderHost) {
@@ -122,14 +124,14 @@ export class CountRecorder {
   }
 
   /**
-   * The state refresh as a flush: write what is held and answer the item the write returned. A write already in
-   * flight answers for it (its item is as fresh). Undefined when nothing was sent (nothing left to write).
+   * The state refresh as a flush: write what is held and answer the item the write returned, as soon as it returns
+   * (a repair or opening it leads to goes on meanwhile, so a refresh costs a call one request, as a read does). A
+   * write already in flight answers for it. Undefined when nothing was sent (nothing left to write).
    * @throws StateStoreError when the store failed (as a read would).
    */
   async refresh(): Promise<CircuitRecord | undefined> {
-    const report = await (this.inFlight ?? this.flush());
-    if (report.error !== undefined) throw report.error;
-    return report.record;
+    if (this.inFlight === undefined) void this.flush();
+    return this.firstAnswer;
   }
 
   // ---- writes ---------------------------------------------------------------------------------------------------
@@ -139,7 +141,19 @@ export class CountRecorder {
     if (this.queued) return this.queued;
     const start = (): Promise<WriteReport> => {
       this.queued = undefined;
-      const write = this.writeHeld().finally(() => {
+      let answered!: (record: CircuitRecord | undefined) => void;
+      let failed!: (error: unknown) => void;
+      this.firstAnswer = new Promise<CircuitRecord | undefined>((resolve, reject) => {
+        answered = resolve;
+        failed = reject;
+      });
+      this.firstAnswer.catch(() => undefined); // a refresh that waits on it handles the error; nobody else must
+      const write = this.writeHeld(answered).then((report) => {
+        if (report.error !== undefined) failed(report.error);
+        else answered(report.record);
+        return report;
+      });
+      void write.finally(() => {
         if (this.inFlight === write) this.inFlight = undefined;
       });
       this.inFlight = write;
@@ -152,7 +166,7 @@ export class CountRecorder {
   }
 
   /** One write of everything held, then what it leads to. Settles the flush exactly once. Never rejects. */
-  private async writeHeld(): Promise<WriteReport> {
+  private async writeHeld(answered: (record: CircuitRecord) => void): Promise<WriteReport> {
     const { settings } = this.host;
     const now = settings.now();
     const version = this.heldVersion;
@@ -162,7 +176,7 @@ export class CountRecorder {
     if (flush === undefined) return { discarded: false };
     let settled: FlushResult = 'uncertain';
     try {
-      const report = await this.send(flush.increments, now, version);
+      const report = await this.send(flush.increments, now, version, answered);
       settled = report.discarded ? 'periodEnded' : 'applied';
       return report;
     } catch (error) {
@@ -175,7 +189,12 @@ export class CountRecorder {
   }
 
   /** recordCount with these increments, then repair / open / restore as afterCount decides. Throws store errors. */
-  private async send(increments: Readonly<Record<string, number>>, now: number, admittedVersion: number | null | undefined): Promise<WriteReport> {
+  private async send(
+    increments: Readonly<Record<string, number>>,
+    now: number,
+    admittedVersion: number | null | undefined,
+    answered: (record: CircuitRecord) => void,
+  ): Promise<WriteReport> {
     const host = this.host;
     const { settings } = host;
     const write = (admitted: number | null | undefined) => {
@@ -195,6 +214,7 @@ export class CountRecorder {
       if (!(error instanceof StoreItemTooLargeError)) throw error;
       result = await write(await host.repairTooLarge());
     }
+    answered(result.record);
     let next: AfterCount = afterCount(result, now, settings);
     if (next.kind === 'repair') {
       const repaired = await host.repair(next.request, next.problems);
