@@ -17,13 +17,18 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 class GatedStore extends InstrumentedStore {
   readonly gates: Array<Deferred<void>> = [];
   gated = false;
+  /** While set, every transition waits for it. */
+  heldTransition?: Deferred<void>;
   /** The next recordCount answers with this error instead of writing (e.g. a throttle). */
   failNext?: Error;
 
   constructor(inner: StateStore) {
     const gating: StateStore = {
       read: (circuit, options) => inner.read(circuit, options),
-      transition: (circuit, request, options) => inner.transition(circuit, request, options),
+      transition: async (circuit, request, options) => {
+        if (this.heldTransition) await this.heldTransition.promise;
+        return inner.transition(circuit, request, options);
+      },
       acquirePermit: (circuit, request, options) => inner.acquirePermit(circuit, request, options),
       releasePermit: (circuit, request, options) => inner.releasePermit(circuit, request, options),
       recordTrialSuccess: (circuit, request, options) => inner.recordTrialSuccess(circuit, request, options),
@@ -181,6 +186,22 @@ describe('rate policy: successes are held and flushed with the refresh', () => {
     await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
     const [, next] = t.store.counts();
     expect([sum(next.increments, 's'), sum(next.increments, 'f')]).toEqual([0, 1]);
+  });
+
+  test('a refresh that flushes answers the call as soon as its write returns the item, not after the repair it leads to', async () => {
+    const t = setup(rate);
+    for (let i = 0; i < 10; i++) await t.breaker.execute(ok);
+    // Someone left a malformed item: the flush's answer says so, and the repair that follows hangs.
+    t.memory.putRawItem(NAME, { id: NAME, state: 'CLOSED', version: 1.5 });
+    t.store.heldTransition = deferred();
+    t.clock.advance(5_000);
+    const fn = jest.fn(ok);
+    await expect(t.breaker.execute(fn)).resolves.toBe('ok'); // would wait for the held repair otherwise
+    expect(fn).toHaveBeenCalledTimes(1);
+    expect(t.store.calls).toMatchObject({ recordCount: 1, transition: 1 });
+    t.store.heldTransition.resolve();
+    await settle();
+    expect(t.events.filter((e) => e.type === 'itemRepaired')).toHaveLength(1);
   });
 
   test('successes held across an opening are dropped, not flushed into the next closed period', async () => {
