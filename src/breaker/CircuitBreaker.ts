@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BreakerEvents } from './BreakerEvents';
+import { CountRecorder } from './CountRecorder';
 import {
   admissionFor,
-  afterCount,
   afterTrialSuccess,
   boundedRecord,
   holds,
@@ -18,9 +18,7 @@ import {
   overrideRequest,
   permitRequest,
   refusesCounts,
-  staleCountersToRemove,
   trialFailedTransition,
-  type AfterCount,
   type Override,
   type Settled,
 } from './decisions';
@@ -30,7 +28,7 @@ import { cacheDuration } from './refreshSchedule';
 import { classifyStoreError } from './storeErrors';
 import { ThrottledWrites } from './ThrottledWrites';
 import { ThrottleGate } from './throttleBackoff';
-import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName } from './events';
+import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName, RejectionState } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
 import { runCall, cancellationError } from './runCall';
@@ -39,7 +37,7 @@ import { StateCache } from './StateCache';
 import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
 import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
 import { StoreClient } from './StoreClient';
-import { itemExpiry, openTransition, repairTransition } from './transitions';
+import { openTransition, repairTransition } from './transitions';
 
 /** Options of one `execute` call. */
 export interface ExecuteOptions {
@@ -85,6 +83,7 @@ export class CircuitBreaker {
   private readonly events = new BreakerEvents();
   private readonly cache: StateCache;
   private readonly store: StoreClient;
+  private readonly counts: CountRecorder;
   private pendingRead?: Promise<CircuitRecord>;
   /** Throttled writes waiting for their retry (with backoff); a waiting failure count holds calls. */
   private readonly throttled: ThrottledWrites;
@@ -113,6 +112,18 @@ export class CircuitBreaker {
         if (this.local) this.setMode('local');
       },
       mode: () => this.mode,
+    });
+    this.counts = new CountRecorder({
+      name: this.name,
+      settings: this.settings,
+      store: this.store,
+      cache: this.cache,
+      repair: (request, problems) => this.repair(request, problems),
+      transition: (from, request, reason) => this.transition(from, request, reason),
+      openAfterCount: (from, request, reason) => this.openAfterCount(from, request, reason),
+      countNotWritten: (error, increments) => this.countNotWritten(error, increments),
+      repairTooLarge: () => this.repairTooLarge(),
+      emit: (event) => this.emit(event),
     });
   }
 
@@ -155,7 +166,7 @@ export class CircuitBreaker {
       ticket = await this.admit();
     } catch (error) {
       if (error === DECIDE_LOCALLY && this.local) return this.local.execute(fn, { signal, onSettled: onSettled as never });
-      if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as CircuitStateName, durationMs: 0 });
+      if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as RejectionState, durationMs: 0 });
       throw error;
     }
     const state = ticket.kind === 'trial' ? 'HALF_OPEN' : ticket.state;
@@ -186,7 +197,7 @@ export class CircuitBreaker {
   /** The shared state, read fresh from the store (never from the cache). @throws StateStoreError if the store fails. */
   async getState(): Promise<CircuitSnapshot> {
     const now = this.settings.now();
-    return snapshotOf(boundedRecord(await this.readFresh(), now, this.settings), now, this.settings.openingPolicy);
+    return snapshotOf(boundedRecord(await this.readFresh(), now, this.settings), now, this.settings);
   }
 
   /** Reject every call, on every instance, until reset(). @throws StateStoreError, OverrideContentionError */
@@ -265,13 +276,21 @@ export class CircuitBreaker {
     throw this.rejection('HALF_OPEN', 0);
   }
 
-  /** The cached state if it may be trusted now, else a read (one per instance at a time). */
+  /**
+   * The cached state if it may be trusted now, else a refresh (one per instance at a time): a read, or, when this
+   * instance holds outcomes due to be flushed, the count write that carries them (it returns the item).
+   */
   private currentRecord(): Promise<CircuitRecord> {
-    const cached = this.cache.current(this.settings.now());
-    if (cached) return Promise.resolve(cached);
+    const now = this.settings.now();
+    const cached = this.cache.current(now);
+    // Held outcomes due to be flushed go now even if the cached state is still trusted: a CLOSED state is trusted for
+    // closedStateCacheMs (issue 11), longer than the flush lag the rate policy is judged with (countFlushMs + stateCacheMs).
+    const flushDue = cached?.state === 'CLOSED' && this.counts.flushDueAt(now);
+    if (cached && !flushDue) return Promise.resolve(cached);
     // A refresh may be eventually consistent: every transition is conditional on the version it read, so a stale read
     // costs at most one refused write (which returns the current item), never a wrong transition.
-    this.pendingRead ??= this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false })).finally(() => {
+    const read = () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
+    this.pendingRead ??= (this.counts.flushDueAt(now) ? this.counts.refresh().then((record) => record ?? read()) : read()).finally(() => {
       this.pendingRead = undefined;
     });
     return this.pendingRead;
@@ -301,7 +320,7 @@ export class CircuitBreaker {
     this.emit({ type: 'localMode', circuit: this.name, active: mode === 'local', at: this.settings.now() });
   }
 
-  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE' | 'STORE_THROTTLED', retryAfterMs: number | null): CircuitOpenError {
+  private rejection(state: RejectionState, retryAfterMs: number | null): CircuitOpenError {
     this.emit({ type: 'rejected', circuit: this.name, state, retryAfterMs, at: this.settings.now() });
     return new CircuitOpenError(this.name, retryAfterMs, state);
   }
@@ -325,7 +344,7 @@ export class CircuitBreaker {
         case 'none':
           return undefined;
         case 'count':
-          return await this.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
+          return await this.counts.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
         case 'trialSucceeded': {
           const trial = ticket as Ticket & { kind: 'trial' };
           await this.laterIfThrottled(`trialSucceeded:${trial.permit.token}`, false, () => this.trialSucceeded(trial));
@@ -353,15 +372,9 @@ export class CircuitBreaker {
       }
     } catch (error) {
       // Already reported as a storeError event; the caller gets the call's own result. An item too large to write
-      // would refuse every later count too: rewrite it as a closed item, then count this outcome in it.
-      if (!(error instanceof StoreItemTooLargeError)) return undefined;
-      try {
-        const version = await this.repairTooLarge();
-        // At most once: a count that fails again is reported like any store error.
-        return action.kind === 'count' ? await this.count(action.counted, outcome, version) : undefined;
-      } catch {
-        return undefined;
-      }
+      // would refuse every later write too: rewrite it as a closed item (counts repair it themselves, CountRecorder).
+      if (error instanceof StoreItemTooLargeError) await this.repairTooLarge().catch(() => undefined);
+      return undefined;
     }
   }
 
@@ -389,100 +402,50 @@ export class CircuitBreaker {
   }
 
   /**
-   * A closed or disabled call's outcome: one ADD (none when the policy does not store it), then what it leads to.
-   * Throttled: the increments wait for a retry with backoff (merged with other throttled counts of the same period,
-   * one ADD n); a waiting failure count holds this instance's calls. The store unreachable under 'local': the local
-   * circuit counts it.
+   * The opening a count write led to (the count itself was stored). Throttled: sent again later, computed afresh (its
+   * open period starts when it is written), and this instance holds its calls meanwhile. Any other store error is
+   * already reported; the count stands. Never rejects.
    */
-  private async count(counted: 'success' | 'failure', outcome: CallOutcome, admittedVersion: number | null | undefined): Promise<number | undefined> {
-    const counter = this.settings.openingPolicy.counterFor(counted, this.settings.now());
-    if (counter === undefined) return undefined; // healthy calls write nothing
-    const increments = { [counter]: 1 };
+  private async openAfterCount(from: CircuitRecord, first: TransitionRequest, reason: string): Promise<WriteOutcome | undefined> {
+    let attempt = 0;
+    const open = () => this.transition(from, attempt++ === 0 ? first : openTransition(from, this.settings.now(), this.settings), reason);
     try {
-      return await this.countIncrements(increments, outcome, admittedVersion);
-    } catch (error) {
-      const kind = classifyStoreError(error);
-      if (kind === 'throttled') {
-        this.throttled.retryLater(`count:${String(admittedVersion)}`, {
-          payload: increments,
-          send: async (pending: Record<string, number>) => {
-            // Read first (eventually consistent: half a read unit, and a partition serves six times more of those than
-            // writes): once the circuit opened, the count would be refused anyway, so it is dropped without a write.
-            // This is what keeps a throttled fleet from throttling itself further with its own retries.
-            const record = await this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
-            if (refusesCounts(record)) {
-              this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome, reason: 'periodEnded', at: this.settings.now() });
-              return undefined;
-            }
-            return this.countIncrements(pending, outcome, admittedVersion);
-          },
-          merge: addIncrements,
-          hold: counted === 'failure',
-        });
-        return undefined;
-      }
-      if (this.local && !(error instanceof StoreItemTooLargeError) && !(error instanceof CountFollowUpError)) await this.local.recordOutcome(counted);
-      throw error instanceof CountFollowUpError ? error.cause : error;
+      return await this.laterIfThrottled(`open:${String(from.version)}`, true, open);
+    } catch {
+      return undefined;
     }
   }
 
-  /** The count write and what follows it. A throttled count write throws; a throttled opening is retried later. */
-  private async countIncrements(increments: Record<string, number>, outcome: CallOutcome, admittedVersion: number | null | undefined): Promise<number | undefined> {
-    const now = this.settings.now();
-    const write = (admitted: number | null | undefined) => {
-      const known = this.cache.latest() ?? emptyRecord(this.name);
-      const staleCounters = staleCountersToRemove(known, increments, now, this.settings);
-      // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
-      const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, this.settings);
-      const request = { increments, staleCounters, now, ...expiry, ...(admitted === undefined ? {} : { admittedVersion: admitted }) };
-      return this.store.call('recordCount', 'ifNotApplied', (abortSignal) => this.settings.store.recordCount(this.name, request, { abortSignal }));
-    };
-
-    const result = await write(admittedVersion);
-    try {
-      return await this.afterCountWrite(result, write, outcome, now);
-    } catch (error) {
-      // The count itself was stored: the error belongs to what follows it (not to be counted locally or retried as a count).
-      throw new CountFollowUpError(error);
+  /**
+   * A count write the store did not take (CountRecorder put back what certainly was not written). Throttled: its
+   * retry is due after a backoff step (ThrottledWrites), and while failures wait this instance holds its calls. The
+   * store unreachable under 'local': the local circuit counts the failures.
+   */
+  private async countNotWritten(error: unknown, increments: Readonly<Record<string, number>>): Promise<void> {
+    const failures = Object.entries(increments).reduce((sum, [counter, n]) => (counter.startsWith('f_') ? sum + n : sum), 0);
+    if (classifyStoreError(error) === 'throttled') {
+      this.throttled.retryLater('count', { payload: undefined, send: () => this.retryHeldCounts(), hold: failures > 0 });
+      return;
     }
+    if (this.local && !(error instanceof StoreItemTooLargeError)) for (let i = 0; i < failures; i++) await this.local.recordOutcome('failure');
   }
 
-  private async afterCountWrite(
-    written: WriteOutcome,
-    write: (admitted: number | null | undefined) => Promise<WriteOutcome>,
-    outcome: CallOutcome,
-    now: number,
-  ): Promise<number | undefined> {
-    let result = written;
-    let next: AfterCount = afterCount(result, now, this.settings);
-    if (next.kind === 'repair') {
-      const repaired = await this.repair(next.request, next.problems);
-      // A repair is not a new period: the count goes into the repaired item (at most one repair per count).
-      if (next.countAgain) result = await write(repaired.record.version);
-      else result = { applied: true, record: repaired.record };
-      next = afterCount(result, now, this.settings);
+  /**
+   * A throttled count's retry. It reads first (eventually consistent: half a read unit, and a partition serves six
+   * times more of those than writes): once the circuit opened the held counts would be refused anyway, so they are
+   * dropped without a write. This keeps a throttled fleet from throttling itself further with its own retries.
+   * Throws a throttled error again for the next backoff step.
+   */
+  private async retryHeldCounts(): Promise<void> {
+    const record = await this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
+    if (refusesCounts(record)) {
+      // What is held is dropped (its period ended), and said so.
+      if (this.counts.stats().pending > 0) this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome: 'failure', reason: 'periodEnded', at: this.settings.now() });
+      this.counts.flushDueAt(this.settings.now());
+      return;
     }
-    switch (next.kind) {
-      case 'open': {
-        const counted = result.record;
-        const first = next.request;
-        // Throttled: sent again later, computed afresh (its open period starts when it is written); calls held meanwhile.
-        let attempt = 0;
-        const open = async () => {
-          const request = attempt++ === 0 ? first : openTransition(counted, this.settings.now(), this.settings);
-          return (await this.transition(counted, request, 'failureThreshold')).applied ? request.openUntil : undefined;
-        };
-        return await this.laterIfThrottled(`open:${String(counted.version)}`, true, open);
-      }
-      case 'restoreOverride':
-        await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, next.request, { abortSignal }));
-        return undefined;
-      case 'discarded':
-        this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome, reason: 'periodEnded', at: this.settings.now() });
-        return undefined;
-      default:
-        return undefined;
-    }
+    const error = await this.counts.flushHeld();
+    if (error !== undefined && classifyStoreError(error) === 'throttled') throw error;
   }
 
   private async trialSucceeded(trial: { permit: PermitLease; record: CircuitRecord }): Promise<void> {
@@ -513,7 +476,7 @@ export class CircuitBreaker {
       if (result.applied) {
         if (record.problems.length > 0) this.emit({ type: 'itemRepaired', circuit: this.name, problems: record.problems, at: this.settings.now() });
         if (record.state !== to) this.stateChange(record.state, to, override);
-        return snapshotOf(result.record, this.settings.now(), this.settings.openingPolicy);
+        return snapshotOf(result.record, this.settings.now(), this.settings);
       }
     }
     throw new OverrideContentionError(this.name, override, MAX_OVERRIDE_ATTEMPTS);
@@ -532,19 +495,6 @@ export class CircuitBreaker {
 
 /** Thrown by admit() when the local circuit decides the call (onStoreError 'local', store unreachable). */
 const DECIDE_LOCALLY = Symbol('decide locally');
-
-/** An error after a count write was stored (in the opening or repair it led to). */
-class CountFollowUpError extends Error {
-  constructor(override readonly cause: unknown) {
-    super('after a stored count');
-  }
-}
-
-function addIncrements(waiting: Record<string, number>, added: Record<string, number>): Record<string, number> {
-  const sum = { ...waiting };
-  for (const [counter, amount] of Object.entries(added)) sum[counter] = (sum[counter] ?? 0) + amount;
-  return sum;
-}
 
 function permitRef(permit: PermitLease, record: CircuitRecord): PermitRef {
   return { version: record.version as number, slot: permit.slot, token: permit.token };

@@ -15,7 +15,7 @@ import type { BreakerEvent } from './events';
 import type { StateCache } from './StateCache';
 import type { CircuitRecord } from './state';
 import type { WriteOutcome } from './store/StateStore';
-import { classifyStoreError, type StoreErrorKind } from './storeErrors';
+import { classifyStoreError, provesNotApplied, type StoreErrorKind } from './storeErrors';
 import type { BreakerMode } from './events';
 
 /** Told when the store answers or fails, so the breaker can switch between the shared and the local state. */
@@ -25,6 +25,18 @@ export interface StoreHealth {
   /** A request failed (after its attempts), not throttled; operator requests are not reported. */
   failed(kind: StoreErrorKind): void;
   mode(): BreakerMode;
+}
+
+/** The cause of a StateStoreError for a request that was never sent (the cooldown). */
+const SKIPPED = 'StoreRequestSkipped';
+
+/**
+ * Whether a failed request certainly wrote nothing: never sent (cooldown), or refused by throttling. A count that
+ * certainly was not written can be put back and sent again; any other failure may have been applied.
+ */
+export function certainlyNotApplied(error: unknown): boolean {
+  const cause = error instanceof StateStoreError ? (error.cause as Error | undefined) : undefined;
+  return cause?.name === SKIPPED || provesNotApplied(classifyStoreError(error));
 }
 
 export interface StoreClientSettings {
@@ -64,7 +76,9 @@ export class StoreClient {
   ): Promise<T> {
     const { storeTimeoutMs, storeMaxAttempts, now } = this.settings;
     if (!operator && now() < this.downUntil) {
-      throw this.failed(operation, new Error('store unavailable moments ago; not asked again yet'), true, 'unreachable');
+      const skipped = new Error('store unavailable moments ago; not asked again yet');
+      skipped.name = SKIPPED;
+      throw this.failed(operation, skipped, true, 'unreachable');
     }
     let lastError: unknown;
     for (let attempt = 1; attempt <= storeMaxAttempts; attempt++) {

@@ -17,8 +17,9 @@ export class CircuitOpenError extends BreakerError {
      */
     readonly retryAfterMs: number | null,
     /**
-     * The state that rejected the call: OPEN, HALF_OPEN or FORCED_OPEN (or the store-error policy, `STORE_UNAVAILABLE`;
-     * or `STORE_THROTTLED`: this instance's failure count was throttled and waits for its retry).
+     * The state that rejected the call: OPEN, HALF_OPEN, FORCED_OPEN, RAMPING_UP (closed, within rampUpMs of a close,
+     * not drawn: retryAfterMs is the time until the ramp ends), the store-error policy's `STORE_UNAVAILABLE`, or
+     * `STORE_THROTTLED` (this instance's failure count was throttled and waits for its retry).
      */
     readonly state: string,
   ) {

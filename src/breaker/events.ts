@@ -7,6 +7,12 @@ export type BreakerMode = 'shared' | 'local';
 
 export type CircuitStateName = 'CLOSED' | 'OPEN' | 'HALF_OPEN' | 'FORCED_OPEN' | 'DISABLED';
 
+/**
+ * What rejected a call: a circuit state, STORE_UNAVAILABLE (onStoreError 'deny' and the store did not answer) or
+ * RAMPING_UP (closed, within rampUpMs of the close, and the call was not drawn for admission).
+ */
+export type RejectionState = CircuitStateName | 'STORE_UNAVAILABLE' | 'STORE_THROTTLED' | 'RAMPING_UP';
+
 export type BreakerEvent =
   | {
       type: 'stateChange';
@@ -38,7 +44,7 @@ export type BreakerEvent =
    * this instance's failure count (or the opening it leads to) was throttled and is waiting for its retry: the fleet
    * is busy writing the item, which means the downstream is failing, so the instance holds off until it learns more.
    */
-  | { type: 'rejected'; circuit: string; state: CircuitStateName | 'STORE_UNAVAILABLE' | 'STORE_THROTTLED'; retryAfterMs: number | null; at: number }
+  | { type: 'rejected'; circuit: string; state: RejectionState; retryAfterMs: number | null; at: number }
   /**
    * A store request failed or was not made (skipped: in local mode the store is asked again only stateCacheMs after
    * it last failed). Every outcome the store did not record because of it is behind one of these.
