@@ -21,9 +21,10 @@ export interface BreakerEnvOptions {
   halfOpenSuccessThreshold?: number;
   permitLeaseMarginMs?: number;
   stateCacheMs?: number;
+  closedStateCacheMs?: number;
   storeTimeoutMs?: number;
   storeMaxAttempts?: number;
-  onStoreError?: 'allow' | 'deny';
+  onStoreError?: 'allow' | 'deny' | 'local';
   /** Rate policy only (BREAKER_POLICY=rate): the breaker uses a FailureRatePolicy when these two are given. */
   failureRateThreshold?: number;
   minimumCalls?: number;
@@ -140,6 +141,7 @@ function breakerOptions(env: Env): BreakerEnvOptions {
     halfOpenSuccessThreshold: 'BREAKER_HALF_OPEN_SUCCESS_THRESHOLD',
     permitLeaseMarginMs: 'BREAKER_PERMIT_LEASE_MARGIN_MS',
     stateCacheMs: 'BREAKER_STATE_CACHE_MS',
+    closedStateCacheMs: 'BREAKER_CLOSED_STATE_CACHE_MS',
     storeTimeoutMs: 'BREAKER_STORE_TIMEOUT_MS',
     storeMaxAttempts: 'BREAKER_STORE_MAX_ATTEMPTS',
   } as const;
@@ -152,8 +154,8 @@ function breakerOptions(env: Env): BreakerEnvOptions {
   if (multiplier !== undefined) options.backoffMultiplier = multiplier;
   const onStoreError = optionalString(env, 'BREAKER_ON_STORE_ERROR');
   if (onStoreError !== undefined) {
-    if (onStoreError !== 'allow' && onStoreError !== 'deny') {
-      throw new ConfigError('BREAKER_ON_STORE_ERROR', `must be "allow" or "deny", got "${onStoreError}"`);
+    if (onStoreError !== 'allow' && onStoreError !== 'deny' && onStoreError !== 'local') {
+      throw new ConfigError('BREAKER_ON_STORE_ERROR', `must be "local", "allow" or "deny", got "${onStoreError}"`);
     }
     options.onStoreError = onStoreError;
   }

@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BreakerEvents } from './BreakerEvents';
-import { CountRecorder } from './CountRecorder';
 import {
   admissionFor,
   afterTrialSuccess,
@@ -22,16 +21,23 @@ import {
   type Settled,
 } from './decisions';
 import { CircuitOpenError, OverrideContentionError, StoreItemTooLargeError } from './errors';
-import type { BreakerEvent, BreakerEventListener, CircuitStateName, RejectionState } from './events';
+import { LocalCircuit } from './LocalCircuit';
+import { cacheDuration } from './refreshSchedule';
+import { classifyStoreError } from './storeErrors';
+import { ThrottledWrites } from './ThrottledWrites';
+import { ThrottleGate } from './throttleBackoff';
+import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName, RejectionState } from './events';
+import { CountRecorder } from './CountRecorder';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
 import { runCall, cancellationError } from './runCall';
 import { snapshotOf, type CircuitSnapshot } from './snapshot';
 import { StateCache } from './StateCache';
-import type { CircuitRecord, PermitLease } from './state';
+import { COUNTER_NAME } from './OpeningPolicy';
+import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
 import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
 import { StoreClient } from './StoreClient';
-import { repairTransition } from './transitions';
+import { openTransition, repairTransition } from './transitions';
 
 /** Options of one `execute` call. */
 export interface ExecuteOptions {
@@ -77,15 +83,37 @@ export class CircuitBreaker {
   private readonly events = new BreakerEvents();
   private readonly cache: StateCache;
   private readonly store: StoreClient;
-  private readonly counts: CountRecorder;
   private pendingRead?: Promise<CircuitRecord>;
+  /** Throttled writes waiting for their retry (with backoff); a waiting failure count holds calls. */
+  private readonly throttled: ThrottledWrites;
+  /** After a throttled refresh or permit write, the next ones wait (backoff); calls use the state last learned. */
+  private readonly admissionGate: ThrottleGate;
+  /** This instance's own circuit, for while the store cannot answer (onStoreError 'local'). */
+  private readonly local?: LocalCircuit;
+  private mode: BreakerMode = 'shared';
+  /** This instance's count writes: one in flight, outcomes coalesced, successes held (CountRecorder). */
+  private readonly counts: CountRecorder;
 
   /** @throws BreakerConfigError naming the first invalid option. */
   constructor(options: CircuitBreakerOptions) {
     this.settings = resolveOptions(options);
     this.name = this.settings.name;
-    this.cache = new StateCache(this.settings.stateCacheMs);
-    this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event));
+    this.cache = new StateCache((state) => cacheDuration(state, this.settings, this.settings.random));
+    this.throttled = new ThrottledWrites(this.settings.now, this.settings.random);
+    this.admissionGate = new ThrottleGate(this.settings.random);
+    if (this.settings.onStoreError === 'local') {
+      this.local = new LocalCircuit(options, (localOptions) => new CircuitBreaker(localOptions), (event) => this.emit(event));
+    }
+    this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event), {
+      answered: () => {
+        this.admissionGate.answered();
+        this.setMode('shared');
+      },
+      failed: () => {
+        if (this.local) this.setMode('local');
+      },
+      mode: () => this.mode,
+    });
     this.counts = new CountRecorder({
       name: this.name,
       settings: this.settings,
@@ -93,9 +121,22 @@ export class CircuitBreaker {
       cache: this.cache,
       repair: (request, problems) => this.repair(request, problems),
       transition: (from, request, reason) => this.transition(from, request, reason),
+      open: (counted, request) => this.openAfterCount(counted, request),
+      restoreOverride: async (request) => (await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, request, { abortSignal }))).record,
       repairTooLarge: () => this.repairTooLarge(),
+      throttledCount: {
+        waiting: () => this.throttled.keys().includes(COUNT_RETRY_KEY),
+        retryLater: (hold, send) => this.throttled.retryLater(COUNT_RETRY_KEY, { payload: undefined, send, hold }),
+        readFirst: () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false })),
+      },
+      recordLocally: (increments) => this.recordLocally(increments),
       emit: (event) => this.emit(event),
     });
+  }
+
+  /** Whether this instance decides on the shared state or (onStoreError 'local', store unreachable) on its own. */
+  get currentMode(): BreakerMode {
+    return this.mode;
   }
 
   /** Subscribe to events; returns the unsubscribe function. A listener never breaks, hangs or delays a call's result. */
@@ -125,10 +166,13 @@ export class CircuitBreaker {
       report({ outcome: 'cancelled', durationMs: 0 });
       throw cancellationError(this.name, signal);
     }
+    // Local mode, store paused: the local state decides (the store is asked again once the pause ends).
+    if (this.local && this.mode === 'local' && this.store.paused(this.settings.now())) return this.local.execute(fn, { signal, onSettled: onSettled as never });
     let ticket: Ticket;
     try {
       ticket = await this.admit();
     } catch (error) {
+      if (error === DECIDE_LOCALLY && this.local) return this.local.execute(fn, { signal, onSettled: onSettled as never });
       if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as RejectionState, durationMs: 0 });
       throw error;
     }
@@ -181,19 +225,37 @@ export class CircuitBreaker {
   // ---- admission ------------------------------------------------------------------------------------------------
 
   private async admit(): Promise<Ticket> {
+    // Throttled writes whose backoff step is over are sent now, before this call is decided (they ride on calls).
+    await this.throttled.runDue(this.settings.now());
+    // A failure count (or the opening it leads to) was throttled and waits for its retry: the fleet is busy writing
+    // the item, i.e. the downstream is failing. Hold off until the retry tells this instance the state.
+    const held = this.throttled.holdFor(this.settings.now());
+    if (held > 0) throw this.rejection('STORE_THROTTLED', held);
     let record: CircuitRecord;
+    const gateOpen = this.admissionGate.open(this.settings.now());
     try {
-      record = await this.currentRecord();
-    } catch {
-      return this.onStoreUnavailable();
+      // Throttled moments ago: decide on the state last learned (however old; none: closed) until the gate opens.
+      record = gateOpen ? await this.currentRecord() : (this.cache.current(this.settings.now()) ?? this.cache.latest() ?? emptyRecord(this.name));
+    } catch (error) {
+      // Throttled: the store is up and the item busy; the same, from now on for a backoff step.
+      if (classifyStoreError(error) !== 'throttled') return this.onStoreUnavailable();
+      this.admissionGate.throttled(this.settings.now());
+      record = this.cache.latest() ?? emptyRecord(this.name);
     }
     for (let write = 0; write < MAX_ADMISSION_WRITES; write++) {
       const now = this.settings.now();
       record = boundedRecord(record, now, this.settings);
       const admission = admissionFor(record, now, this.settings);
-      if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
       if (admission.kind === 'reject') throw this.rejection(admission.state, admission.retryAfterMs);
+      // A locally opened circuit outlives the store's return: the shared item never saw the failures that opened it.
+      if (this.local && record.state !== 'DISABLED') {
+        const localOpenFor = this.local.localOpenFor(now);
+        if (localOpenFor > 0) throw this.rejection('OPEN', localOpenFor);
+      }
+      if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
 
+      // Probing and taking permits wait for the gate too: a throttled fleet would otherwise keep the item throttled.
+      if (!this.admissionGate.open(now)) throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
       const take = permitRequest(record, admission, now, this.settings, randomUUID());
       let outcome: WriteOutcome;
       try {
@@ -201,7 +263,12 @@ export class CircuitBreaker {
           take.kind === 'transition'
             ? await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, take.request, { abortSignal }))
             : await this.store.call('acquirePermit', 'always', (abortSignal) => this.settings.store.acquirePermit(this.name, take.request, { abortSignal }));
-      } catch {
+      } catch (error) {
+        // Throttled: other instances are writing the item (probing too): as if every permit were taken, for a backoff step.
+        if (classifyStoreError(error) === 'throttled') {
+          this.admissionGate.throttled(this.settings.now());
+          throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
+        }
         return this.onStoreUnavailable();
       }
       const seen = record;
@@ -216,15 +283,16 @@ export class CircuitBreaker {
     throw this.rejection('HALF_OPEN', 0);
   }
 
-  /**
-   * The cached state if it may be trusted now, else a refresh (one per instance at a time): a read, or, when this
-   * instance holds outcomes due to be flushed, the count write that carries them (it returns the item).
-   */
+  /** The cached state if it may be trusted now, else a read (one per instance at a time). */
   private currentRecord(): Promise<CircuitRecord> {
     const now = this.settings.now();
     const cached = this.cache.current(now);
     if (cached) return Promise.resolve(cached);
-    const read = () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal }));
+    // A refresh may be eventually consistent: every transition is conditional on the version it read, so a stale read
+    // costs at most one refused write (which returns the current item), never a wrong transition.
+    const read = () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
+    // When this instance holds outcomes due to be flushed (rate policy), the refresh is the count write that carries
+    // them: it returns the item, so it is still one request.
     this.pendingRead ??= (this.counts.flushDueAt(now) ? this.counts.refresh().then((record) => record ?? read()) : read()).finally(() => {
       this.pendingRead = undefined;
     });
@@ -238,11 +306,21 @@ export class CircuitBreaker {
 
   /** The store could not answer (already reported as a storeError event): apply onStoreError. */
   private onStoreUnavailable(): Ticket {
+    // 'local': this call (and every call until the store answers) is decided on the local state.
+    if (this.local) throw DECIDE_LOCALLY;
     if (this.settings.onStoreError === 'deny') {
       throw this.rejection('STORE_UNAVAILABLE', Math.max(this.settings.stateCacheMs, this.settings.storeTimeoutMs));
     }
-    // Let through as closed; no period is known, so its outcome is counted without a version condition.
+    // 'allow': this call, whose own store request failed, goes through as closed; no period is known, so its outcome is
+    // counted without a version condition (the next call asks the store again).
     return { kind: 'counted', state: 'CLOSED' };
+  }
+
+  private setMode(mode: BreakerMode): void {
+    if (this.mode === mode) return;
+    this.mode = mode;
+    if (mode === 'local') this.local?.enter();
+    this.emit({ type: 'localMode', circuit: this.name, active: mode === 'local', at: this.settings.now() });
   }
 
   private rejection(state: RejectionState, retryAfterMs: number | null): CircuitOpenError {
@@ -270,18 +348,27 @@ export class CircuitBreaker {
           return undefined;
         case 'count':
           return await this.counts.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
-        case 'trialSucceeded':
-          await this.trialSucceeded(ticket as Ticket & { kind: 'trial' });
+        case 'trialSucceeded': {
+          const trial = ticket as Ticket & { kind: 'trial' };
+          await this.laterIfThrottled(`trialSucceeded:${trial.permit.token}`, false, () => this.trialSucceeded(trial));
           return undefined;
+        }
         case 'trialFailed': {
           const trial = ticket as Ticket & { kind: 'trial' };
-          const request = trialFailedTransition(trial.record, trial.permit, this.settings.now(), this.settings);
-          return (await this.transition(trial.record, request, 'trialFailed')).applied ? request.openUntil : undefined;
+          // A throttled reopening is sent again later (the open period then starts from that moment); the permit's
+          // lease keeps other trials out meanwhile, and this instance holds its calls.
+          const reopen = async () => {
+            const request = trialFailedTransition(trial.record, trial.permit, this.settings.now(), this.settings);
+            return (await this.transition(trial.record, request, 'trialFailed')).applied ? request.openUntil : undefined;
+          };
+          return await this.laterIfThrottled(`trialFailed:${trial.permit.token}`, true, reopen);
         }
         case 'releasePermit': {
           const trial = ticket as Ticket & { kind: 'trial' };
-          await this.store.call('releasePermit', 'always', (abortSignal) =>
-            this.settings.store.releasePermit(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
+          await this.laterIfThrottled(`releasePermit:${trial.permit.token}`, false, () =>
+            this.store.call('releasePermit', 'always', (abortSignal) =>
+              this.settings.store.releasePermit(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
+            ),
           );
           return undefined;
         }
@@ -301,6 +388,44 @@ export class CircuitBreaker {
     const result = await this.repair(repairTransition({ ...record, problems: [...record.problems, ...problems] }, this.settings.now(), this.settings), problems);
     if (!result.applied) throw new StoreItemTooLargeError(this.name, new Error('repair lost a race'));
     return result.record.version;
+  }
+
+  /**
+   * Run a write; if the store throttles it, hand it to ThrottledWrites (sent again later with backoff, the same
+   * `send`, which must throw a throttled error again rather than re-schedule) and resolve to undefined.
+   */
+  private async laterIfThrottled<R>(key: string, hold: boolean, send: () => Promise<R>): Promise<R | undefined> {
+    try {
+      return await send();
+    } catch (error) {
+      if (classifyStoreError(error) !== 'throttled') throw error;
+      this.throttled.retryLater(key, { payload: undefined, send, hold });
+      return undefined;
+    }
+  }
+
+  /**
+   * The opening a count led to (CountRecorder). Throttled: sent again later, computed afresh on the item the count
+   * returned (its open period starts when it is written); this instance holds its calls meanwhile.
+   */
+  private async openAfterCount(counted: CircuitRecord, first: TransitionRequest): Promise<number | undefined> {
+    let attempt = 0;
+    const open = async () => {
+      const request = attempt++ === 0 ? first : openTransition(counted, this.settings.now(), this.settings);
+      return (await this.transition(counted, request, request.opening?.openReason ?? 'failureThreshold')).applied ? request.openUntil : undefined;
+    };
+    return this.laterIfThrottled(`open:${String(counted.version)}`, true, open);
+  }
+
+  /** Outcomes whose count write failed with the store unreachable (onStoreError 'local'): the local circuit counts them. */
+  private async recordLocally(increments: Readonly<Record<string, number>>): Promise<void> {
+    if (!this.local) return;
+    for (const [counter, n] of Object.entries(increments)) {
+      if (!COUNTER_NAME.test(counter)) continue;
+      const counted = counter.startsWith('f_') ? 'failure' : 'success';
+      // Bounded: the local circuit needs a failure threshold's worth, not every held success.
+      for (let i = 0; i < Math.min(n, MAX_LOCAL_REPLAY); i++) await this.local.recordOutcome(counted);
+    }
   }
 
   private async trialSucceeded(trial: { permit: PermitLease; record: CircuitRecord }): Promise<void> {
@@ -347,6 +472,14 @@ export class CircuitBreaker {
     this.events.emit(event);
   }
 }
+
+/** Thrown by admit() when the local circuit decides the call (onStoreError 'local', store unreachable). */
+const DECIDE_LOCALLY = Symbol('decide locally');
+
+/** The ThrottledWrites key of the count write waiting for its retry (CountRecorder holds its increments). */
+const COUNT_RETRY_KEY = 'count';
+/** Outcomes of one failed count write replayed into the local circuit, at most, per kind. */
+const MAX_LOCAL_REPLAY = 100;
 
 function permitRef(permit: PermitLease, record: CircuitRecord): PermitRef {
   return { version: record.version as number, slot: permit.slot, token: permit.token };

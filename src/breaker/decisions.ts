@@ -161,6 +161,11 @@ export function staleCountersToRemove(record: CircuitRecord, increments: Readonl
     .slice(0, MAX_REMOVALS_PER_WRITE);
 }
 
+/** Whether a count write would certainly be refused on this item (it counts only while closed or disabled). */
+export function refusesCounts(record: CircuitRecord): boolean {
+  return record.problems.length === 0 && (record.state === 'OPEN' || record.state === 'HALF_OPEN' || record.state === 'FORCED_OPEN');
+}
+
 /** What follows a count write. */
 export type AfterCount =
   | { kind: 'none' }

@@ -18,7 +18,8 @@ export class CircuitOpenError extends BreakerError {
     readonly retryAfterMs: number | null,
     /**
      * The state that rejected the call: OPEN, HALF_OPEN, FORCED_OPEN, RAMPING_UP (closed, within rampUpMs of a close,
-     * not drawn: retryAfterMs is the time until the ramp ends) or the store-error policy's `STORE_UNAVAILABLE`.
+     * not drawn: retryAfterMs is the time until the ramp ends), the store-error policy's `STORE_UNAVAILABLE`, or
+     * `STORE_THROTTLED` (this instance's failure count was throttled and waits for its retry).
      */
     readonly state: string,
   ) {

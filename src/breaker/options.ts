@@ -49,14 +49,35 @@ export interface CircuitBreakerOptions {
    * bounding times read from the item. Integer 0 ms-24 h. @default 1000
    */
   permitLeaseMarginMs?: number;
-  /** How long an instance trusts the closed/half-open/forced-open/disabled state it last read, ms (0 = always read). Integer 0 ms-24 h. @default 1000 */
+  /**
+   * How long an instance trusts the half-open/forced-open/disabled state it last read, ms (0 = always read); each
+   * refresh comes a random fraction up to jitterRatio earlier, so a fleet does not read in lockstep. Refreshes are
+   * eventually consistent reads (half the read units of a consistent one). Integer 0 ms-24 h. @default 1000
+   */
   stateCacheMs?: number;
+  /**
+   * How long an instance trusts a CLOSED state it last read, ms (jittered like stateCacheMs). A closed instance learns
+   * of an opening from its own first failure write anyway (the refused count returns the open item), so a long closed
+   * cache costs at most one call per instance when the circuit opens; what it delays is an operator's forceOpen() or
+   * disable() reaching this instance (by up to this long). Integer, stateCacheMs to 24 h.
+   * @default 5 × stateCacheMs (5000)
+   */
+  closedStateCacheMs?: number;
   /** Budget of one store request attempt, ms. Integer 1-60000. @default 250 */
   storeTimeoutMs?: number;
   /** Attempts per store request (a timed-out failure count is never retried: it may have been applied). Integer 1-10. @default 2 */
   storeMaxAttempts?: number;
-  /** When the store cannot answer before a call: 'allow' lets the call through, 'deny' rejects it (CircuitOpenError, state STORE_UNAVAILABLE). @default 'allow' */
-  onStoreError?: 'allow' | 'deny';
+  /**
+   * What a call does when the store cannot answer (it timed out, refused or is unreachable; a throttled store is not
+   * "cannot answer": the instance keeps deciding on the state it last learned and retries its writes later).
+   * - 'local': the instance runs the same policy on its own in-memory state (its own counts, open period with
+   *   backoff, one trial at a time) until the store answers again (events `storeError` with `mode: 'local'` and
+   *   `localMode`), so a dead downstream is still cut off per instance.
+   * - 'allow': only the call whose store request failed is let through (each call asks the store).
+   * - 'deny': that call is rejected (CircuitOpenError, state STORE_UNAVAILABLE).
+   * @default 'local'
+   */
+  onStoreError?: 'allow' | 'deny' | 'local';
   /** Whether a thrown error counts as a failure (e.g. return false for a 404). A throwing isFailure counts the error. @default every error counts */
   isFailure?: (error: unknown) => boolean;
   /** The clock, epoch ms. @default Date.now */
@@ -82,7 +103,7 @@ export interface CircuitBreakerOptions {
    * Rate policy: the longest an instance holds counted successes before they go with its next state refresh, ms
    * (failures are written at once and carry what is held). Each flush is a write to the state item, so a fleet of N
    * warm instances makes at most N x 1000 / countFlushMs flush writes per second. Counts held by an instance that is
-   * frozen or killed before it flushes are lost. Integer 0 ms-24 h, and 2 x (countFlushMs + stateCacheMs) must be at
+   * frozen or killed before it flushes are lost. Integer 0 ms-24 h, and 2 x (countFlushMs + closedStateCacheMs) must be at
    * most windowMs - windowMs / windowBuckets. @default 20000 when that fits, else the largest value that does
    */
   countFlushMs?: number;
@@ -98,7 +119,7 @@ export interface CircuitBreakerOptions {
    * How long after its last write the state item may be deleted by the table's TTL (the `expiresAt` attribute), ms;
    * 0 = never. An item written that long ago holds nothing live (no open period, lease or count in the window), so
    * deleting it is the same as keeping it. Items an operator forced open or disabled never expire. 0, or at least
-   * 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + stateCacheMs. @default 7 days
+   * 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + closedStateCacheMs. @default 7 days
    */
   itemTtlMs?: number;
 }
@@ -123,9 +144,10 @@ export const DEFAULTS = {
   halfOpenSuccessThreshold: 2,
   permitLeaseMarginMs: 1_000,
   stateCacheMs: 1_000,
+  closedStateCacheMs: 5_000,
   storeTimeoutMs: 250,
   storeMaxAttempts: 2,
-  onStoreError: 'allow',
+  onStoreError: 'local',
   itemTtlMs: 7 * 24 * 60 * 60 * 1000,
   countFlushMs: 20_000,
   rampUpMs: 0,
@@ -158,6 +180,7 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
     slowCallMs: typeof timeoutMs === 'number' ? Math.min(DEFAULTS.slowCallMs, timeoutMs) : DEFAULTS.slowCallMs,
     openMs: typeof maxOpenMs === 'number' ? Math.min(DEFAULTS.openMs, maxOpenMs) : DEFAULTS.openMs,
     maxOpenMs: typeof openMs === 'number' ? Math.max(DEFAULTS.maxOpenMs, openMs) : DEFAULTS.maxOpenMs,
+    closedStateCacheMs: typeof given.stateCacheMs === 'number' ? 5 * given.stateCacheMs : DEFAULTS.closedStateCacheMs,
   };
   const o = { ...DEFAULTS, ...derived, ...given } as BreakerSettings & { openingPolicy?: OpeningPolicy; failureRateThreshold?: number; minimumCalls?: number };
 
@@ -184,17 +207,21 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
   integer(o, 'halfOpenSuccessThreshold', 1, 1_000);
   integer(o, 'permitLeaseMarginMs', 0, MAX_MS);
   integer(o, 'stateCacheMs', 0, MAX_MS);
+  integer(o, 'closedStateCacheMs', 0, MAX_MS);
+  if (o.closedStateCacheMs < o.stateCacheMs) throw new BreakerConfigError('closedStateCacheMs', `must be >= stateCacheMs (${o.stateCacheMs}), got ${o.closedStateCacheMs}`);
   integer(o, 'storeTimeoutMs', 1, MAX_STORE_TIMEOUT_MS);
   integer(o, 'storeMaxAttempts', 1, 10);
   integer(o, 'itemTtlMs', 0, 366 * MAX_MS);
-  const longestLife = o.maxOpenMs + o.windowMs + o.timeoutMs + o.permitLeaseMarginMs + o.stateCacheMs;
+  const longestLife = o.maxOpenMs + o.windowMs + o.timeoutMs + o.permitLeaseMarginMs + o.closedStateCacheMs;
   if (o.itemTtlMs !== 0 && o.itemTtlMs < Math.max(longestLife, MIN_ITEM_TTL_MS)) {
     throw new BreakerConfigError(
       'itemTtlMs',
-      `must be 0 (never expire) or at least 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + stateCacheMs (${longestLife}), got ${o.itemTtlMs}`,
+      `must be 0 (never expire) or at least 1 hour and maxOpenMs + windowMs + timeoutMs + permitLeaseMarginMs + closedStateCacheMs (${longestLife}), got ${o.itemTtlMs}`,
     );
   }
-  if (o.onStoreError !== 'allow' && o.onStoreError !== 'deny') throw new BreakerConfigError('onStoreError', `must be 'allow' or 'deny', got ${JSON.stringify(o.onStoreError)}`);
+  if (o.onStoreError !== 'allow' && o.onStoreError !== 'deny' && o.onStoreError !== 'local') {
+    throw new BreakerConfigError('onStoreError', `must be 'local', 'allow' or 'deny', got ${JSON.stringify(o.onStoreError)}`);
+  }
   for (const fn of ['isFailure', 'now', 'random'] as const) {
     if (o[fn] !== undefined && typeof o[fn] !== 'function') throw new BreakerConfigError(fn, 'must be a function');
   }
@@ -221,7 +248,7 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
 /**
  * The rate policy when failureRateThreshold and minimumCalls are given (both or neither, and not with an explicit
  * failureThreshold or openingPolicy: which one opens would be ambiguous), else the failure count policy. The rate
- * policy's judged span reaches back 2 x (countFlushMs + stateCacheMs), the longest a success can take to reach the
+ * policy's judged span reaches back 2 x (countFlushMs + closedStateCacheMs), the longest a success can take to reach the
  * item, so that span must fit in the window.
  */
 function defaultPolicy(o: BreakerSettings & { failureRateThreshold?: number; minimumCalls?: number }, given: Partial<CircuitBreakerOptions>): OpeningPolicy {
@@ -232,13 +259,14 @@ function defaultPolicy(o: BreakerSettings & { failureRateThreshold?: number; min
   if (!minimum) throw new BreakerConfigError('minimumCalls', 'is required with failureRateThreshold (the rate policy needs both)');
   if (given.failureThreshold !== undefined) throw new BreakerConfigError('failureThreshold', 'must not be given with failureRateThreshold (the rate policy opens on a rate, not a count)');
   const bucketMs = Math.floor(o.windowMs / o.windowBuckets);
-  const room = Math.floor((o.windowMs - bucketMs) / 2) - o.stateCacheMs;
+  // A success waits up to countFlushMs to be due, then for the next refresh: at most closedStateCacheMs later.
+  const room = Math.floor((o.windowMs - bucketMs) / 2) - o.closedStateCacheMs;
   // The default flush period shrinks to fit a short window; a period the user set must fit as it is.
   const countFlushMs = given.countFlushMs === undefined ? Math.max(0, Math.min(DEFAULTS.countFlushMs, room)) : o.countFlushMs;
   if (countFlushMs > room) {
     throw new BreakerConfigError(
-      given.countFlushMs === undefined ? 'stateCacheMs' : 'countFlushMs',
-      `2 x (countFlushMs + stateCacheMs) must be at most windowMs - windowMs / windowBuckets (${o.windowMs - bucketMs}): the rate is judged over a span reaching back that far; got countFlushMs ${countFlushMs}, stateCacheMs ${o.stateCacheMs}`,
+      given.countFlushMs === undefined ? 'closedStateCacheMs' : 'countFlushMs',
+      `2 x (countFlushMs + closedStateCacheMs) must be at most windowMs - windowMs / windowBuckets (${o.windowMs - bucketMs}): the rate is judged over a span reaching back that far; got countFlushMs ${countFlushMs}, closedStateCacheMs ${o.closedStateCacheMs}`,
     );
   }
   o.countFlushMs = countFlushMs;
@@ -247,7 +275,7 @@ function defaultPolicy(o: BreakerSettings & { failureRateThreshold?: number; min
     minimumCalls: o.minimumCalls as number,
     windowMs: o.windowMs,
     windowBuckets: o.windowBuckets,
-    flushLagMs: countFlushMs + o.stateCacheMs,
+    flushLagMs: countFlushMs + o.closedStateCacheMs,
   });
 }
 

@@ -21,7 +21,9 @@ export interface CallDetails {
   outcome: CallOutcome;
   /**
    * The state the call was admitted (or rejected) in; STORE_UNAVAILABLE when onStoreError 'deny' rejected it (a call
-   * let through by 'allow' ran as CLOSED), RAMPING_UP when a ramp-up after a close did not draw it. Absent when the caller's signal had aborted before admission.
+   * let through by 'allow' ran as CLOSED), STORE_THROTTLED when this instance's failure count was throttled and awaits
+   * its retry, RAMPING_UP when a ramp-up after a close did not draw it. Absent when the caller's signal had aborted
+   * before admission.
    */
   state?: RejectionState;
   /** From admission to settling, ms (0 for a rejection). */

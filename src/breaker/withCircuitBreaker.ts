@@ -27,8 +27,9 @@ export interface CircuitDetails {
   readonly circuit: string;
   /**
    * What refused the call: `OPEN`, `HALF_OPEN` (every trial permit taken), `FORCED_OPEN`, `RAMPING_UP` (closed,
-   * ramping up after a close, and this call was not drawn), or `STORE_UNAVAILABLE` (the state store did not answer and
-   * `onStoreError` denies calls then).
+   * ramping up after a close, and this call was not drawn), `STORE_UNAVAILABLE` (the state store did not answer and
+   * `onStoreError` denies calls then) or `STORE_THROTTLED` (this instance's failure count was throttled and waits for
+   * its retry).
    */
   readonly state: CircuitOpenError['state'];
   /** Milliseconds until the circuit may admit calls again; `null` when no end is promised (forced open). */

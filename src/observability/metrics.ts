@@ -4,7 +4,8 @@
  * Namespace = the service name; dimensions `service` and `circuit`. The names are the exported constants below
  * (serverless.yml's alarms and dashboard use them; the packaging test compares the two). What an operator alarms on:
  *   CircuitOpened, CircuitClosed   a state change made by this container (the fleet-wide total is the sum)
- *   BreakerStoreErrors             the breaker table did not answer in budget
+ *   BreakerStoreErrors             the breaker table did not answer in budget (or throttled)
+ *   BreakerLocalMode               a container entered (1) or left (0) local mode: deciding alone, table unreachable
  *   Fresh/Cached/NotFound/InvalidRecord/Unavailable/CacheUnavailableAnswers   how each request was answered
  *   InvalidDirectoryRecords        the directory answered an invalid record (not counted by the breaker)
  *   DirectoryCallFailures, DirectoryCallsRejected, DirectoryLatency   the downstream as the breaker saw it
@@ -21,8 +22,9 @@ export const METRIC = {
   circuitClosed: 'CircuitClosed',
   breakerStoreErrors: 'BreakerStoreErrors',
   /**
-   * Reserved: containers deciding alone because the breaker table is unreachable (`onStoreError: 'local'`).
-   * Not emitted yet; the dashboard already shows it.
+   * A container started or stopped deciding alone because the breaker table cannot answer (`onStoreError:
+   * 'local'`): 1 when it enters local mode, 0 when it returns to the shared state. Sum = entries into local mode,
+   * Maximum = whether any container was in local mode in the period.
    */
   breakerLocalMode: 'BreakerLocalMode',
   freshAnswers: 'FreshAnswers',
@@ -80,4 +82,5 @@ export function recordBreakerEvent(metrics: RequestMetrics, event: BreakerEvent)
   if (event.type === 'stateChange' && (event.to === 'OPEN' || event.to === 'FORCED_OPEN')) metrics.addMetric(METRIC.circuitOpened, MetricUnit.Count, 1);
   if (event.type === 'stateChange' && event.to === 'CLOSED') metrics.addMetric(METRIC.circuitClosed, MetricUnit.Count, 1);
   if (event.type === 'storeError') metrics.addMetric(METRIC.breakerStoreErrors, MetricUnit.Count, 1);
+  if (event.type === 'localMode') metrics.addMetric(METRIC.breakerLocalMode, MetricUnit.Count, event.active ? 1 : 0);
 }

@@ -26,14 +26,16 @@ const common = {
   slowCallMs: 10_000,
   openMs: 60_000,
   stateCacheMs: 1_000,
+  // The closed state is refreshed every phase too (at most 1 s, jittered shorter).
+  closedStateCacheMs: 1_000,
   storeTimeoutMs: 30_000, // generous: a loaded machine must not look like an outage
   storeMaxAttempts: 1,
 };
 /** The rate policy: 50 % over at least 20 calls, a 60 s window of 6 s buckets, successes flushed every 5 s. */
 const RATE = { ...common, failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, windowBuckets: 10, countFlushMs: 5_000 };
 const BUCKET_MS = 6_000;
-/** The longest a success takes to reach the item: countFlushMs + stateCacheMs. */
-const FLUSH_LAG_MS = RATE.countFlushMs + RATE.stateCacheMs;
+/** The longest a success takes to reach the item: countFlushMs + closedStateCacheMs. */
+const FLUSH_LAG_MS = RATE.countFlushMs + RATE.closedStateCacheMs;
 
 interface Worker {
   process: ChildProcess;

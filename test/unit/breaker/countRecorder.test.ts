@@ -111,7 +111,8 @@ describe('one count write in flight per instance', () => {
 });
 
 describe('rate policy: successes are held and flushed with the refresh', () => {
-  const rate = { failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 60_000, stateCacheMs: 1_000, countFlushMs: 5_000 };
+  // The closed cache as short as the others and not jittered, so the test knows when each refresh happens.
+  const rate = { failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 60_000, stateCacheMs: 1_000, closedStateCacheMs: 1_000, jitterRatio: 0, countFlushMs: 5_000 };
 
   test('no request while the cache is fresh; at most one per refresh; the due refresh is the flush (it returns the item)', async () => {
     const t = setup(rate);
@@ -164,16 +165,19 @@ describe('rate policy: successes are held and flushed with the refresh', () => {
     expect(await a.breaker.getState()).toMatchObject({ state: 'OPEN', openReason: 'failureRate' });
   });
 
-  test('a write certainly not applied (throttled) puts its counts back: the next write carries them, none counted twice', async () => {
+  test('a throttled write puts its counts back and is sent again after a backoff step (calls held meanwhile), none counted twice', async () => {
     const t = setup({ ...rate, storeMaxAttempts: 1 });
     for (let i = 0; i < 20; i++) await t.breaker.execute(ok);
     t.store.failNext = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
     await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
-    t.clock.advance(1_000); // past the store cooldown
+    // Its failure count waits for the retry: this instance holds its calls.
+    await expect(t.breaker.execute(ok)).rejects.toMatchObject({ state: 'STORE_THROTTLED' });
+    t.clock.advance(1_000); // past the backoff step: the next call sends the retry first
     await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
-    const [throttled, next] = t.store.counts();
+    const [throttled, retry, next] = t.store.counts();
     expect([sum(throttled.increments, 's'), sum(throttled.increments, 'f')]).toEqual([20, 1]);
-    expect([sum(next.increments, 's'), sum(next.increments, 'f')]).toEqual([20, 2]);
+    expect([sum(retry.increments, 's'), sum(retry.increments, 'f')]).toEqual([20, 1]);
+    expect([sum(next.increments, 's'), sum(next.increments, 'f')]).toEqual([0, 1]);
     expect(await t.breaker.getState()).toMatchObject({ calls: 22, failures: 2 });
   });
 

@@ -96,7 +96,7 @@ describe('loadConfig', () => {
     ['BREAKER_FAILURE_THRESHOLD', { ...minimal, BREAKER_FAILURE_THRESHOLD: '-1' }, /BREAKER_FAILURE_THRESHOLD must be a whole number/],
     ['BREAKER_OPEN_MS', { ...minimal, BREAKER_OPEN_MS: '1.5' }, /BREAKER_OPEN_MS must be a whole number/],
     ['BREAKER_BACKOFF_MULTIPLIER', { ...minimal, BREAKER_BACKOFF_MULTIPLIER: 'x2' }, /BREAKER_BACKOFF_MULTIPLIER must be a non-negative number/],
-    ['BREAKER_ON_STORE_ERROR', { ...minimal, BREAKER_ON_STORE_ERROR: 'ignore' }, /BREAKER_ON_STORE_ERROR must be "allow" or "deny", got "ignore"/],
+    ['BREAKER_ON_STORE_ERROR', { ...minimal, BREAKER_ON_STORE_ERROR: 'ignore' }, /BREAKER_ON_STORE_ERROR must be "local", "allow" or "deny", got "ignore"/],
     ['USERS_TABLE_TIMEOUT_MS', { ...minimal, USERS_TABLE_TIMEOUT_MS: '0' }, /USERS_TABLE_TIMEOUT_MS must be a whole number of at least 1/],
     ['LOG_LEVEL', { ...minimal, LOG_LEVEL: 'LOUD' }, /LOG_LEVEL must be one of/],
   ])('names %s when it is wrong', (variable, env, message) => {
