@@ -247,4 +247,27 @@ describe('ramp-up after a close', () => {
     await expect(t.breaker.execute(fn)).resolves.toBe('ok');
     expect(await t.breaker.getState()).not.toHaveProperty('rampUpFraction');
   });
+
+  test('a failure rate over the threshold during the ramp reopens the circuit as usual', async () => {
+    const t = setup({
+      failureRateThreshold: 0.5,
+      minimumCalls: 10,
+      countFlushMs: 0,
+      stateCacheMs: 0,
+      closedStateCacheMs: 0,
+      openMs: 1_000,
+      halfOpenMaxCalls: 1,
+      halfOpenSuccessThreshold: 1,
+      rampUpMs: 60_000,
+      rampUpStartFraction: 0.5,
+      random: () => 0, // every call drawn
+    });
+    for (let i = 0; i < 10; i++) await expect(t.breaker.execute(boom)).rejects.toThrow();
+    t.clock.advance(1_000);
+    await t.breaker.execute(ok); // the trial closes it; the ramp starts
+    expect(await t.breaker.getState()).toMatchObject({ state: 'CLOSED', rampUpFraction: 0.5 });
+    for (let i = 0; i < 10; i++) await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
+    expect(await t.breaker.getState()).toMatchObject({ state: 'OPEN', openReason: 'failureRate', openFailures: 10, openCalls: 10 });
+    expect(t.events.filter((e) => e.type === 'stateChange' && e.to === 'OPEN')).toHaveLength(2);
+  });
 });
