@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BreakerEvents } from './BreakerEvents';
+import { CountRecorder } from './CountRecorder';
 import {
   admissionFor,
   afterTrialSuccess,
@@ -16,6 +17,7 @@ import {
   outcomeOf,
   overrideRequest,
   permitRequest,
+  refusesCounts,
   trialFailedTransition,
   type Override,
   type Settled,
@@ -27,13 +29,11 @@ import { classifyStoreError } from './storeErrors';
 import { ThrottledWrites } from './ThrottledWrites';
 import { ThrottleGate } from './throttleBackoff';
 import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName, RejectionState } from './events';
-import { CountRecorder } from './CountRecorder';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
 import { runCall, cancellationError } from './runCall';
 import { snapshotOf, type CircuitSnapshot } from './snapshot';
 import { StateCache } from './StateCache';
-import { COUNTER_NAME } from './OpeningPolicy';
 import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
 import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
 import { StoreClient } from './StoreClient';
@@ -83,6 +83,7 @@ export class CircuitBreaker {
   private readonly events = new BreakerEvents();
   private readonly cache: StateCache;
   private readonly store: StoreClient;
+  private readonly counts: CountRecorder;
   private pendingRead?: Promise<CircuitRecord>;
   /** Throttled writes waiting for their retry (with backoff); a waiting failure count holds calls. */
   private readonly throttled: ThrottledWrites;
@@ -91,8 +92,6 @@ export class CircuitBreaker {
   /** This instance's own circuit, for while the store cannot answer (onStoreError 'local'). */
   private readonly local?: LocalCircuit;
   private mode: BreakerMode = 'shared';
-  /** This instance's count writes: one in flight, outcomes coalesced, successes held (CountRecorder). */
-  private readonly counts: CountRecorder;
 
   /** @throws BreakerConfigError naming the first invalid option. */
   constructor(options: CircuitBreakerOptions) {
@@ -121,15 +120,9 @@ export class CircuitBreaker {
       cache: this.cache,
       repair: (request, problems) => this.repair(request, problems),
       transition: (from, request, reason) => this.transition(from, request, reason),
-      open: (counted, request) => this.openAfterCount(counted, request),
-      restoreOverride: async (request) => (await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, request, { abortSignal }))).record,
+      openAfterCount: (from, request, reason) => this.openAfterCount(from, request, reason),
+      countNotWritten: (error, increments) => this.countNotWritten(error, increments),
       repairTooLarge: () => this.repairTooLarge(),
-      throttledCount: {
-        waiting: () => this.throttled.keys().includes(COUNT_RETRY_KEY),
-        retryLater: (hold, send) => this.throttled.retryLater(COUNT_RETRY_KEY, { payload: undefined, send, hold }),
-        readFirst: () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false })),
-      },
-      recordLocally: (increments) => this.recordLocally(increments),
       emit: (event) => this.emit(event),
     });
   }
@@ -283,16 +276,20 @@ export class CircuitBreaker {
     throw this.rejection('HALF_OPEN', 0);
   }
 
-  /** The cached state if it may be trusted now, else a read (one per instance at a time). */
+  /**
+   * The cached state if it may be trusted now, else a refresh (one per instance at a time): a read, or, when this
+   * instance holds outcomes due to be flushed, the count write that carries them (it returns the item).
+   */
   private currentRecord(): Promise<CircuitRecord> {
     const now = this.settings.now();
     const cached = this.cache.current(now);
-    if (cached) return Promise.resolve(cached);
+    // Held outcomes due to be flushed go now even if the cached state is still trusted: a CLOSED state is trusted for
+    // closedStateCacheMs (issue 11), longer than the flush lag the rate policy is judged with (countFlushMs + stateCacheMs).
+    const flushDue = cached?.state === 'CLOSED' && this.counts.flushDueAt(now);
+    if (cached && !flushDue) return Promise.resolve(cached);
     // A refresh may be eventually consistent: every transition is conditional on the version it read, so a stale read
     // costs at most one refused write (which returns the current item), never a wrong transition.
     const read = () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
-    // When this instance holds outcomes due to be flushed (rate policy), the refresh is the count write that carries
-    // them: it returns the item, so it is still one request.
     this.pendingRead ??= (this.counts.flushDueAt(now) ? this.counts.refresh().then((record) => record ?? read()) : read()).finally(() => {
       this.pendingRead = undefined;
     });
@@ -405,27 +402,50 @@ export class CircuitBreaker {
   }
 
   /**
-   * The opening a count led to (CountRecorder). Throttled: sent again later, computed afresh on the item the count
-   * returned (its open period starts when it is written); this instance holds its calls meanwhile.
+   * The opening a count write led to (the count itself was stored). Throttled: sent again later, computed afresh (its
+   * open period starts when it is written), and this instance holds its calls meanwhile. Any other store error is
+   * already reported; the count stands. Never rejects.
    */
-  private async openAfterCount(counted: CircuitRecord, first: TransitionRequest): Promise<number | undefined> {
+  private async openAfterCount(from: CircuitRecord, first: TransitionRequest, reason: string): Promise<WriteOutcome | undefined> {
     let attempt = 0;
-    const open = async () => {
-      const request = attempt++ === 0 ? first : openTransition(counted, this.settings.now(), this.settings);
-      return (await this.transition(counted, request, request.opening?.openReason ?? 'failureThreshold')).applied ? request.openUntil : undefined;
-    };
-    return this.laterIfThrottled(`open:${String(counted.version)}`, true, open);
+    const open = () => this.transition(from, attempt++ === 0 ? first : openTransition(from, this.settings.now(), this.settings), reason);
+    try {
+      return await this.laterIfThrottled(`open:${String(from.version)}`, true, open);
+    } catch {
+      return undefined;
+    }
   }
 
-  /** Outcomes whose count write failed with the store unreachable (onStoreError 'local'): the local circuit counts them. */
-  private async recordLocally(increments: Readonly<Record<string, number>>): Promise<void> {
-    if (!this.local) return;
-    for (const [counter, n] of Object.entries(increments)) {
-      if (!COUNTER_NAME.test(counter)) continue;
-      const counted = counter.startsWith('f_') ? 'failure' : 'success';
-      // Bounded: the local circuit needs a failure threshold's worth, not every held success.
-      for (let i = 0; i < Math.min(n, MAX_LOCAL_REPLAY); i++) await this.local.recordOutcome(counted);
+  /**
+   * A count write the store did not take (CountRecorder put back what certainly was not written). Throttled: its
+   * retry is due after a backoff step (ThrottledWrites), and while failures wait this instance holds its calls. The
+   * store unreachable under 'local': the local circuit counts the failures.
+   */
+  private async countNotWritten(error: unknown, increments: Readonly<Record<string, number>>): Promise<void> {
+    const failures = Object.entries(increments).reduce((sum, [counter, n]) => (counter.startsWith('f_') ? sum + n : sum), 0);
+    if (classifyStoreError(error) === 'throttled') {
+      this.throttled.retryLater('count', { payload: undefined, send: () => this.retryHeldCounts(), hold: failures > 0 });
+      return;
     }
+    if (this.local && !(error instanceof StoreItemTooLargeError)) for (let i = 0; i < failures; i++) await this.local.recordOutcome('failure');
+  }
+
+  /**
+   * A throttled count's retry. It reads first (eventually consistent: half a read unit, and a partition serves six
+   * times more of those than writes): once the circuit opened the held counts would be refused anyway, so they are
+   * dropped without a write. This keeps a throttled fleet from throttling itself further with its own retries.
+   * Throws a throttled error again for the next backoff step.
+   */
+  private async retryHeldCounts(): Promise<void> {
+    const record = await this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
+    if (refusesCounts(record)) {
+      // What is held is dropped (its period ended), and said so.
+      if (this.counts.stats().pending > 0) this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome: 'failure', reason: 'periodEnded', at: this.settings.now() });
+      this.counts.flushDueAt(this.settings.now());
+      return;
+    }
+    const error = await this.counts.flushHeld();
+    if (error !== undefined && classifyStoreError(error) === 'throttled') throw error;
   }
 
   private async trialSucceeded(trial: { permit: PermitLease; record: CircuitRecord }): Promise<void> {
@@ -475,11 +495,6 @@ export class CircuitBreaker {
 
 /** Thrown by admit() when the local circuit decides the call (onStoreError 'local', store unreachable). */
 const DECIDE_LOCALLY = Symbol('decide locally');
-
-/** The ThrottledWrites key of the count write waiting for its retry (CountRecorder holds its increments). */
-const COUNT_RETRY_KEY = 'count';
-/** Outcomes of one failed count write replayed into the local circuit, at most, per kind. */
-const MAX_LOCAL_REPLAY = 100;
 
 function permitRef(permit: PermitLease, record: CircuitRecord): PermitRef {
   return { version: record.version as number, slot: permit.slot, token: permit.token };

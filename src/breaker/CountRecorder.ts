@@ -12,16 +12,10 @@
  *   next write; one that may have been applied (a timeout) is dropped, never retried; one refused because the period
  *   it was counted in ended (the circuit opened, or closed again since) is dropped. Nothing is counted twice.
  *
- * - A throttled write (issue 11: the store is up, the item busy) puts its counts back and is sent again later with
- *   backoff (the host's ThrottledWrites, key `count`): until then no count write is sent, outcomes wait here, and a
- *   waiting failure holds the instance's calls (STORE_THROTTLED). The retry reads first and drops what is held if the
- *   circuit opened meanwhile. A write that failed with the store unreachable is replayed into the local circuit
- *   (onStoreError 'local').
- *
  * What follows a write (repair, open, restoring an override) is decided by decisions.ts (afterCount) and carried out
  * through the host (CircuitBreaker), as for every other write.
  */
-import { afterCount, refusesCounts, staleCountersToRemove, type AfterCount } from './decisions';
+import { afterCount, staleCountersToRemove, type AfterCount } from './decisions';
 import { StoreItemTooLargeError } from './errors';
 import type { BreakerEvent } from './events';
 import type { BreakerSettings } from './options';
@@ -31,7 +25,6 @@ import type { StateCache } from './StateCache';
 import { emptyRecord, type CircuitRecord } from './state';
 import type { TransitionRequest, WriteOutcome } from './store/StateStore';
 import { certainlyNotApplied, type StoreClient } from './StoreClient';
-import { classifyStoreError } from './storeErrors';
 import { itemExpiry } from './transitions';
 
 /** What CountRecorder needs from the breaker that owns it. */
@@ -42,20 +35,13 @@ export interface CountRecorderHost {
   readonly cache: StateCache;
   repair(request: TransitionRequest, problems: string[]): Promise<WriteOutcome>;
   transition(from: CircuitRecord, request: TransitionRequest, reason: string): Promise<WriteOutcome>;
-  /** The opening a count led to (retried later when throttled); resolves to openUntil when this instance opened it. */
-  open(counted: CircuitRecord, request: TransitionRequest): Promise<number | undefined>;
-  /** Rewrite an operator's DISABLED override a count raced (see afterCount); resolves to the item. */
-  restoreOverride(request: TransitionRequest): Promise<CircuitRecord>;
-  /** The count write waiting for its retry after the store throttled it (one at a time, with backoff). */
-  throttledCount: {
-    waiting(): boolean;
-    /** Send `send` later, with backoff; `hold`: the instance rejects calls until it is answered. */
-    retryLater(hold: boolean, send: () => Promise<unknown>): void;
-    /** An eventually consistent read (what a retry checks before writing). */
-    readFirst(): Promise<CircuitRecord>;
-  };
-  /** The store could not be reached for these counts: the local circuit counts them (onStoreError 'local'). */
-  recordLocally(increments: Readonly<Record<string, number>>): Promise<void>;
+  /**
+   * The opening a stored count led to. Never rejects: undefined when it was not written now (throttled: the host
+   * retries it later; another store error: reported). The count stands either way.
+   */
+  openAfterCount(from: CircuitRecord, request: TransitionRequest, reason: string): Promise<WriteOutcome | undefined>;
+  /** A count write failed; what certainly was not written has been put back (issue 11: throttled -> retried later). */
+  countNotWritten(error: unknown, increments: Readonly<Record<string, number>>): Promise<void>;
   /** The item is too large to update: rewrite it whole as a closed item; resolves to its new version. */
   repairTooLarge(): Promise<number | null>;
   emit(event: BreakerEvent): void;
@@ -88,8 +74,6 @@ export class CountRecorder {
   /** The first answer (the item) of the write in flight: what a refresh waits for, not the writes that follow it. */
   private firstAnswer?: Promise<CircuitRecord | undefined>;
   private queued?: Promise<WriteReport>;
-  /** Set while the throttled-count retry sends: a throttled answer is then the retry's to reschedule (next backoff step). */
-  private retrying = false;
 
   constructor(private readonly host: CountRecorderHost) {
     this.pending = new OutcomeAccumulator({ countFlushMs: host.settings.countFlushMs });
@@ -119,8 +103,6 @@ export class CountRecorder {
     }
     this.pending.add(counter, now);
     if (counted === 'success') return undefined;
-    // A throttled count write waits for its retry: this failure goes with it (the instance's calls are held meanwhile).
-    if (this.host.throttledCount.waiting()) return undefined;
 
     const joined = this.inFlight !== undefined;
     const write = this.flush();
@@ -135,6 +117,15 @@ export class CountRecorder {
   }
 
   /**
+   * Write what is held now (the retry of a throttled count write; see CircuitBreaker.retryHeldCounts). Resolves to
+   * the store's error when the write failed (the counts it certainly did not write are held again), else undefined.
+   */
+  async flushHeld(): Promise<unknown> {
+    const report = await this.flush();
+    return report.error;
+  }
+
+  /**
    * Whether the next state refresh should carry the held outcomes (the oldest is countFlushMs old) rather than be a
    * read. Held outcomes of a period known to have ended (the item is no longer counting) are dropped here.
    */
@@ -145,8 +136,7 @@ export class CountRecorder {
       this.heldVersion = undefined;
       return false;
     }
-    // While a throttled count waits for its retry, refreshes are reads: the retry carries what is held.
-    return this.pending.isFlushDue(now) && !this.host.throttledCount.waiting();
+    return this.pending.isFlushDue(now);
   }
 
   /**
@@ -200,56 +190,21 @@ export class CountRecorder {
     const flush = this.pending.take(now, (held, at) => settings.openingPolicy.staleCounters(held, at));
     this.heldVersion = undefined;
     if (flush === undefined) return { discarded: false };
-    // Set once a count write answered: applied, or refused (its period ended). An error after that belongs to what
-    // followed the write (repair, opening), never to the counts: they are not put back nor counted elsewhere.
-    let written: FlushResult | undefined;
-    let settled: FlushResult = 'uncertain';
+    let settled: FlushResult | undefined = 'uncertain';
     try {
-      const report = await this.send(flush.increments, now, version, answered, (applied) => {
-        written = applied ? 'applied' : 'periodEnded';
-      });
+      const report = await this.send(flush.increments, now, version, answered);
       settled = report.discarded ? 'periodEnded' : 'applied';
       return report;
     } catch (error) {
-      if (written !== undefined) {
-        settled = written;
-        return { discarded: false, error };
-      }
-      const throttled = classifyStoreError(error) === 'throttled';
       settled = certainlyNotApplied(error) ? 'notApplied' : 'uncertain';
       if (settled === 'notApplied' && !this.adopt(version)) settled = 'periodEnded';
-      if (throttled && settled === 'notApplied' && !this.retrying) {
-        const hold = Object.keys(flush.increments).some((counter) => counter.startsWith('f_'));
-        this.host.throttledCount.retryLater(hold, () => this.retryThrottled());
-      }
-      if (!throttled && !(error instanceof StoreItemTooLargeError)) await this.host.recordLocally(flush.increments).catch(() => undefined);
+      this.pending.settle(flush, settled);
+      settled = undefined;
+      await this.host.countNotWritten(error, flush.increments);
       return { discarded: false, error };
     } finally {
-      this.pending.settle(flush, settled);
+      if (settled !== undefined) this.pending.settle(flush, settled);
     }
-  }
-
-  /**
-   * The throttled count's retry (run by the host's ThrottledWrites when its backoff step is over). Reads first (half
-   * a read unit; a partition serves far more reads than writes): once the circuit opened the counts would be refused
-   * anyway, so they are dropped without a write. Throws a throttled error again, for the next backoff step.
-   */
-  private async retryThrottled(): Promise<void> {
-    const record = await this.host.throttledCount.readFirst();
-    if (refusesCounts(record)) {
-      const failures = Object.keys(this.pending.pending()).some((counter) => counter.startsWith('f_'));
-      if (this.pending.clear() > 0) this.discarded(failures ? 'failure' : 'success');
-      this.heldVersion = undefined;
-      return;
-    }
-    this.retrying = true;
-    let report: WriteReport;
-    try {
-      report = await this.flush();
-    } finally {
-      this.retrying = false;
-    }
-    if (report.error !== undefined && classifyStoreError(report.error) === 'throttled') throw report.error;
   }
 
   /** recordCount with these increments, then repair / open / restore as afterCount decides. Throws store errors. */
@@ -258,7 +213,6 @@ export class CountRecorder {
     now: number,
     admittedVersion: number | null | undefined,
     answered: (record: CircuitRecord) => void,
-    wrote: (applied: boolean) => void,
   ): Promise<WriteReport> {
     const host = this.host;
     const { settings } = host;
@@ -268,12 +222,7 @@ export class CountRecorder {
       // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
       const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, settings);
       const request = { increments: { ...increments }, staleCounters, now, ...expiry, ...(admitted === undefined ? {} : { admittedVersion: admitted }) };
-      return host.store
-        .call('recordCount', 'ifNotApplied', (abortSignal) => settings.store.recordCount(host.name, request, { abortSignal }))
-        .then((outcome) => {
-          wrote(outcome.applied);
-          return outcome;
-        });
+      return host.store.call('recordCount', 'ifNotApplied', (abortSignal) => settings.store.recordCount(host.name, request, { abortSignal }));
     };
 
     let result: WriteOutcome;
@@ -295,11 +244,15 @@ export class CountRecorder {
     }
     switch (next.kind) {
       case 'open': {
-        const openUntil = await host.open(result.record, next.request);
-        return { record: host.cache.latest() ?? result.record, discarded: false, ...(openUntil === undefined ? {} : { openUntil }) };
+        // The count is stored: a failure of the opening (throttled: retried later by the host) is not the count's.
+        const opened = await host.openAfterCount(result.record, next.request, next.request.opening?.openReason ?? 'failureThreshold');
+        if (opened === undefined) return { record: result.record, discarded: false };
+        return { record: opened.record, discarded: false, ...(opened.applied ? { openUntil: next.request.openUntil } : {}) };
       }
-      case 'restoreOverride':
-        return { record: await host.restoreOverride(next.request), discarded: false };
+      case 'restoreOverride': {
+        const restored = await host.store.call('transition', 'always', (abortSignal) => settings.store.transition(host.name, next.request, { abortSignal }));
+        return { record: restored.record, discarded: false };
+      }
       case 'discarded':
         return { record: result.record, discarded: true };
       default:

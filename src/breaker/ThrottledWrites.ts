@@ -52,7 +52,11 @@ export class ThrottledWrites {
       const merge = write.merge;
       if (merge) existing.write.payload = merge(existing.write.payload as P, write.payload);
       existing.write.hold ||= write.hold;
-      existing.attempt = Math.max(existing.attempt, attempt);
+      // A retry throttled again while a newer write of its key waits: the later backoff step wins.
+      if (attempt > existing.attempt) {
+        existing.attempt = attempt;
+        existing.dueAt = Math.max(existing.dueAt, this.now() + throttleRetryDelay(attempt, this.random));
+      }
       return;
     }
     this.waiting.set(key, { write: write as ThrottledWrite<unknown>, attempt, dueAt: this.now() + throttleRetryDelay(attempt, this.random) });

@@ -31,7 +31,8 @@ export { DEFAULTS as BREAKER_DEFAULTS } from './options';
 export type { CircuitBreakerOptions } from './options';
 export type { CallOutcome, CallDetails } from './outcome';
 export type { CircuitSnapshot } from './snapshot';
-export type { BreakerEvent, BreakerEventListener, CircuitStateName, RejectionState } from './events';
+export type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName, RejectionState } from './events';
+export type { StoreErrorKind } from './storeErrors';
 export { MAX_REMOVALS_PER_WRITE } from './store/StateStore';
 export type {
   StateStore,

@@ -103,7 +103,7 @@ export interface CircuitBreakerOptions {
    * Rate policy: the longest an instance holds counted successes before they go with its next state refresh, ms
    * (failures are written at once and carry what is held). Each flush is a write to the state item, so a fleet of N
    * warm instances makes at most N x 1000 / countFlushMs flush writes per second. Counts held by an instance that is
-   * frozen or killed before it flushes are lost. Integer 0 ms-24 h, and 2 x (countFlushMs + closedStateCacheMs) must be at
+   * frozen or killed before it flushes are lost. Integer 0 ms-24 h, and 2 x (countFlushMs + stateCacheMs) must be at
    * most windowMs - windowMs / windowBuckets. @default 20000 when that fits, else the largest value that does
    */
   countFlushMs?: number;
@@ -248,7 +248,7 @@ export function resolveOptions(options: CircuitBreakerOptions): BreakerSettings 
 /**
  * The rate policy when failureRateThreshold and minimumCalls are given (both or neither, and not with an explicit
  * failureThreshold or openingPolicy: which one opens would be ambiguous), else the failure count policy. The rate
- * policy's judged span reaches back 2 x (countFlushMs + closedStateCacheMs), the longest a success can take to reach the
+ * policy's judged span reaches back 2 x (countFlushMs + stateCacheMs), the longest a success can take to reach the
  * item, so that span must fit in the window.
  */
 function defaultPolicy(o: BreakerSettings & { failureRateThreshold?: number; minimumCalls?: number }, given: Partial<CircuitBreakerOptions>): OpeningPolicy {
@@ -259,14 +259,13 @@ function defaultPolicy(o: BreakerSettings & { failureRateThreshold?: number; min
   if (!minimum) throw new BreakerConfigError('minimumCalls', 'is required with failureRateThreshold (the rate policy needs both)');
   if (given.failureThreshold !== undefined) throw new BreakerConfigError('failureThreshold', 'must not be given with failureRateThreshold (the rate policy opens on a rate, not a count)');
   const bucketMs = Math.floor(o.windowMs / o.windowBuckets);
-  // A success waits up to countFlushMs to be due, then for the next refresh: at most closedStateCacheMs later.
-  const room = Math.floor((o.windowMs - bucketMs) / 2) - o.closedStateCacheMs;
+  const room = Math.floor((o.windowMs - bucketMs) / 2) - o.stateCacheMs;
   // The default flush period shrinks to fit a short window; a period the user set must fit as it is.
   const countFlushMs = given.countFlushMs === undefined ? Math.max(0, Math.min(DEFAULTS.countFlushMs, room)) : o.countFlushMs;
   if (countFlushMs > room) {
     throw new BreakerConfigError(
-      given.countFlushMs === undefined ? 'closedStateCacheMs' : 'countFlushMs',
-      `2 x (countFlushMs + closedStateCacheMs) must be at most windowMs - windowMs / windowBuckets (${o.windowMs - bucketMs}): the rate is judged over a span reaching back that far; got countFlushMs ${countFlushMs}, closedStateCacheMs ${o.closedStateCacheMs}`,
+      given.countFlushMs === undefined ? 'stateCacheMs' : 'countFlushMs',
+      `2 x (countFlushMs + stateCacheMs) must be at most windowMs - windowMs / windowBuckets (${o.windowMs - bucketMs}): the rate is judged over a span reaching back that far; got countFlushMs ${countFlushMs}, stateCacheMs ${o.stateCacheMs}`,
     );
   }
   o.countFlushMs = countFlushMs;
@@ -275,7 +274,7 @@ function defaultPolicy(o: BreakerSettings & { failureRateThreshold?: number; min
     minimumCalls: o.minimumCalls as number,
     windowMs: o.windowMs,
     windowBuckets: o.windowBuckets,
-    flushLagMs: countFlushMs + o.closedStateCacheMs,
+    flushLagMs: countFlushMs + o.stateCacheMs,
   });
 }
 

@@ -34,8 +34,8 @@ const common = {
 /** The rate policy: 50 % over at least 20 calls, a 60 s window of 6 s buckets, successes flushed every 5 s. */
 const RATE = { ...common, failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, windowBuckets: 10, countFlushMs: 5_000 };
 const BUCKET_MS = 6_000;
-/** The longest a success takes to reach the item: countFlushMs + closedStateCacheMs. */
-const FLUSH_LAG_MS = RATE.countFlushMs + RATE.closedStateCacheMs;
+/** The longest a success takes to reach the item: countFlushMs + stateCacheMs. */
+const FLUSH_LAG_MS = RATE.countFlushMs + RATE.stateCacheMs;
 
 interface Worker {
   process: ChildProcess;

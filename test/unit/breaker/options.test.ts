@@ -69,9 +69,9 @@ describe('options', () => {
     ['openingPolicy', { failureRateThreshold: 0.5, minimumCalls: 10, openingPolicy: new FailureCountPolicy(5, 60_000) }],
     ['countFlushMs', { countFlushMs: -1 }],
     ['countFlushMs', { countFlushMs: 1.5 }],
-    // 2 x (countFlushMs + closedStateCacheMs) must fit in windowMs - bucketMs (54 s by default): 2 x (22 s + 5 s) = 54 s fits, 2 x 27.001 s does not.
-    ['countFlushMs', { failureRateThreshold: 0.5, minimumCalls: 10, countFlushMs: 22_001 }],
-    ['closedStateCacheMs', { failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 1_000, stateCacheMs: 1_000 }],
+    // 2 x (countFlushMs + stateCacheMs) must fit in windowMs - bucketMs (54 s by default): 2 x (26 s + 1 s) = 54 s fits, 2 x 27.001 s does not.
+    ['countFlushMs', { failureRateThreshold: 0.5, minimumCalls: 10, countFlushMs: 26_001 }],
+    ['stateCacheMs', { failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 1_000, stateCacheMs: 1_000 }],
     ['rampUpMs', { rampUpMs: -1 }],
     ['rampUpMs', { rampUpMs: 25 * 60 * 60 * 1000 }],
     ['rampUpStartFraction', { rampUpMs: 1_000, rampUpStartFraction: 0 }],
@@ -93,17 +93,17 @@ describe('options', () => {
     expect(() => new CircuitBreaker({ ...base(), itemTtlMs: 60 * 60 * 1000 })).not.toThrow();
   });
 
-  test('failureRateThreshold and minimumCalls choose the FailureRatePolicy; its flush lag is countFlushMs + closedStateCacheMs', () => {
-    const breaker = new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 5_000, stateCacheMs: 100, closedStateCacheMs: 500 });
+  test('failureRateThreshold and minimumCalls choose the FailureRatePolicy; its flush lag is countFlushMs + stateCacheMs', () => {
+    const breaker = new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 5_000, stateCacheMs: 500 });
     const policy = (breaker as unknown as { settings: { openingPolicy: unknown } }).settings.openingPolicy;
     expect(policy).toBeInstanceOf(FailureRatePolicy);
     expect(policy).toMatchObject({ failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, windowBuckets: 10, flushLagMs: 5_500 });
-    expect(() => new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 10, countFlushMs: 22_000 })).not.toThrow();
+    expect(() => new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 10, countFlushMs: 26_000 })).not.toThrow();
   });
 
   test('the default flush period shrinks to fit a short window (a set one must fit as it is)', () => {
-    const breaker = new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 5, windowMs: 10_000, stateCacheMs: 200 });
-    // (10 s - 1 s) / 2 - closedStateCacheMs (5 x 200 ms) = 3.5 s
+    const breaker = new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 5, windowMs: 10_000, stateCacheMs: 1_000 });
+    // (10 s - 1 s) / 2 - 1 s = 3.5 s
     expect((breaker as unknown as { settings: { countFlushMs: number } }).settings.countFlushMs).toBe(3_500);
   });
 
