@@ -208,6 +208,22 @@ describe('rate policy: successes are held and flushed with the refresh', () => {
     expect(t.events.filter((e) => e.type === 'itemRepaired')).toHaveLength(1);
   });
 
+  test('a count that was stored stays counted once when what follows it fails (a throttled repair): never put back', async () => {
+    const t = setup({ ...rate, storeMaxAttempts: 1 });
+    for (let i = 0; i < 10; i++) await t.breaker.execute(ok);
+    // A malformed item: the count is applied (version null condition), the repair that follows is throttled.
+    t.memory.putRawItem(NAME, { id: NAME, state: 'CLOSED', version: 'x', f_0: 'bad' });
+    const transition = t.store.transition;
+    t.store.transition = () => Promise.reject(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
+    t.store.transition = transition;
+    t.clock.advance(1_000);
+    await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
+    const [first, second] = t.store.counts();
+    expect([sum(first.increments, 's'), sum(first.increments, 'f')]).toEqual([10, 1]);
+    expect([sum(second.increments, 's'), sum(second.increments, 'f')]).toEqual([0, 1]);
+  });
+
   test('successes held across an opening are dropped, not flushed into the next closed period', async () => {
     const memory = new MemoryStateStore();
     const clock = new ManualClock();
