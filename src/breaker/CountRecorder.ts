@@ -191,11 +191,21 @@ export class CountRecorder {
     this.heldVersion = undefined;
     if (flush === undefined) return { discarded: false };
     let settled: FlushResult | undefined = 'uncertain';
+    // Set once a count write answered: applied, or refused (its period ended). An error after that belongs to what
+    // followed the write (a repair, restoring an override), never to the counts: they are neither put back (they
+    // would be counted twice) nor handed on as not written.
+    let written: FlushResult | undefined;
     try {
-      const report = await this.send(flush.increments, now, version, answered);
+      const report = await this.send(flush.increments, now, version, answered, (applied) => {
+        written = applied ? 'applied' : 'periodEnded';
+      });
       settled = report.discarded ? 'periodEnded' : 'applied';
       return report;
     } catch (error) {
+      if (written !== undefined) {
+        settled = written;
+        return { discarded: false, error };
+      }
       settled = certainlyNotApplied(error) ? 'notApplied' : 'uncertain';
       if (settled === 'notApplied' && !this.adopt(version)) settled = 'periodEnded';
       this.pending.settle(flush, settled);
@@ -213,6 +223,7 @@ export class CountRecorder {
     now: number,
     admittedVersion: number | null | undefined,
     answered: (record: CircuitRecord) => void,
+    wrote: (applied: boolean) => void,
   ): Promise<WriteReport> {
     const host = this.host;
     const { settings } = host;
@@ -222,7 +233,12 @@ export class CountRecorder {
       // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
       const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, settings);
       const request = { increments: { ...increments }, staleCounters, now, ...expiry, ...(admitted === undefined ? {} : { admittedVersion: admitted }) };
-      return host.store.call('recordCount', 'ifNotApplied', (abortSignal) => settings.store.recordCount(host.name, request, { abortSignal }));
+      return host.store
+        .call('recordCount', 'ifNotApplied', (abortSignal) => settings.store.recordCount(host.name, request, { abortSignal }))
+        .then((outcome) => {
+          wrote(outcome.applied);
+          return outcome;
+        });
     };
 
     let result: WriteOutcome;

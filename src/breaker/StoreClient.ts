@@ -31,7 +31,8 @@ export interface StoreHealth {
 const SKIPPED = 'StoreRequestSkipped';
 
 /**
- * Whether a failed request certainly wrote nothing: never sent (cooldown), or refused by throttling. A count that
+ * Whether a failed request certainly wrote nothing: never sent (cooldown), or refused (throttled, or another refusal
+ * that proves it, storeErrors.ts). A count that
  * certainly was not written can be put back and sent again; any other failure may have been applied.
  */
 export function certainlyNotApplied(error: unknown): boolean {

@@ -26,6 +26,8 @@ const common = {
   slowCallMs: 10_000,
   openMs: 60_000,
   stateCacheMs: 1_000,
+  // The closed state is refreshed every phase too (at most 1 s, jittered shorter).
+  closedStateCacheMs: 1_000,
   storeTimeoutMs: 30_000, // generous: a loaded machine must not look like an outage
   storeMaxAttempts: 1,
 };

@@ -165,12 +165,14 @@ describe('rate policy: successes are held and flushed with the refresh', () => {
     expect(await a.breaker.getState()).toMatchObject({ state: 'OPEN', openReason: 'failureRate' });
   });
 
-  test('a write certainly not applied (throttled) puts its counts back: the next write carries them, none counted twice', async () => {
+  test('a throttled write puts its counts back and is sent again after a backoff step (calls held meanwhile), none counted twice', async () => {
     const t = setup({ ...rate, storeMaxAttempts: 1 });
     for (let i = 0; i < 20; i++) await t.breaker.execute(ok);
     t.store.failNext = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
     await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
-    t.clock.advance(1_000); // past the throttled write's backoff step (issue 11: its retry rides on the next call)
+    // Its failure count waits for the retry: this instance holds its calls.
+    await expect(t.breaker.execute(ok)).rejects.toMatchObject({ state: 'STORE_THROTTLED' });
+    t.clock.advance(1_000); // past the backoff step: the next call sends the retry first
     await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
     const [throttled, retry, next] = t.store.counts();
     expect([sum(throttled.increments, 's'), sum(throttled.increments, 'f')]).toEqual([20, 1]);
@@ -204,6 +206,22 @@ describe('rate policy: successes are held and flushed with the refresh', () => {
     t.store.heldTransition.resolve();
     await settle();
     expect(t.events.filter((e) => e.type === 'itemRepaired')).toHaveLength(1);
+  });
+
+  test('a count that was stored stays counted once when what follows it fails (a throttled repair): never put back', async () => {
+    const t = setup({ ...rate, storeMaxAttempts: 1 });
+    for (let i = 0; i < 10; i++) await t.breaker.execute(ok);
+    // A malformed item: the count is applied (version null condition), the repair that follows is throttled.
+    t.memory.putRawItem(NAME, { id: NAME, state: 'CLOSED', version: 'x', f_0: 'bad' });
+    const transition = t.store.transition;
+    t.store.transition = () => Promise.reject(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
+    t.store.transition = transition;
+    t.clock.advance(1_000);
+    await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
+    const [first, second] = t.store.counts();
+    expect([sum(first.increments, 's'), sum(first.increments, 'f')]).toEqual([10, 1]);
+    expect([sum(second.increments, 's'), sum(second.increments, 'f')]).toEqual([0, 1]);
   });
 
   test('successes held across an opening are dropped, not flushed into the next closed period', async () => {
@@ -244,5 +262,28 @@ describe('ramp-up after a close', () => {
     draw = 0.99;
     await expect(t.breaker.execute(fn)).resolves.toBe('ok');
     expect(await t.breaker.getState()).not.toHaveProperty('rampUpFraction');
+  });
+
+  test('a failure rate over the threshold during the ramp reopens the circuit as usual', async () => {
+    const t = setup({
+      failureRateThreshold: 0.5,
+      minimumCalls: 10,
+      countFlushMs: 0,
+      stateCacheMs: 0,
+      closedStateCacheMs: 0,
+      openMs: 1_000,
+      halfOpenMaxCalls: 1,
+      halfOpenSuccessThreshold: 1,
+      rampUpMs: 60_000,
+      rampUpStartFraction: 0.5,
+      random: () => 0, // every call drawn
+    });
+    for (let i = 0; i < 10; i++) await expect(t.breaker.execute(boom)).rejects.toThrow();
+    t.clock.advance(1_000);
+    await t.breaker.execute(ok); // the trial closes it; the ramp starts
+    expect(await t.breaker.getState()).toMatchObject({ state: 'CLOSED', rampUpFraction: 0.5 });
+    for (let i = 0; i < 10; i++) await expect(t.breaker.execute(boom)).rejects.toThrow('downstream failed');
+    expect(await t.breaker.getState()).toMatchObject({ state: 'OPEN', openReason: 'failureRate', openFailures: 10, openCalls: 10 });
+    expect(t.events.filter((e) => e.type === 'stateChange' && e.to === 'OPEN')).toHaveLength(2);
   });
 });
