@@ -50,9 +50,11 @@ export class LocalCircuit {
       // One trial at a time: an instance probing alone needs no more.
       halfOpenMaxCalls: 1,
       halfOpenSuccessThreshold: Math.min(options.halfOpenSuccessThreshold ?? 2, 2),
-      // In memory every read is free and exact.
+      // In memory every read is free and exact, and every count lands at once: nothing to hold or flush (a rate
+      // policy's flush lag would otherwise delay the local opening by 2 x countFlushMs).
       stateCacheMs: 0,
       closedStateCacheMs: 0,
+      ...(options.failureRateThreshold === undefined ? {} : { countFlushMs: 0 }),
       // Memory never fails; 'deny' keeps the inner breaker from ever needing a local circuit of its own.
       onStoreError: 'deny',
       itemTtlMs: 0,

@@ -380,6 +380,14 @@ describe("local mode (onStoreError 'local')", () => {
     expect(downstreamCalls).toBe(3);
   });
 
+  test('with the rate policy the local circuit opens at minimumCalls, with no flush lag (memory counts at once)', async () => {
+    const t = setup({ onStoreError: 'local', failureThreshold: undefined, failureRateThreshold: 0.5, minimumCalls: 4, countFlushMs: 1_000, windowMs: 60_000 });
+    t.store.fault = 'error';
+    for (let i = 0; i < 8; i++) await t.breaker.execute(dead).catch(() => undefined);
+    expect(downstreamCalls).toBe(4);
+    expect(t.of('localStateChange')).toMatchObject([{ from: 'CLOSED', to: 'OPEN', reason: 'failureRate' }]);
+  });
+
   test("an operator's DISABLED is obeyed at once, even by a locally open instance", async () => {
     const shared = { memory: new MemoryStateStore(), clock: new ManualClock() };
     const t = setup({ onStoreError: 'local', stateCacheMs: 200, closedStateCacheMs: 1_000 }, shared);
