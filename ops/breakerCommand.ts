@@ -37,7 +37,8 @@ export class NoStoredStateError extends UsageError {}
 
 export const USAGE = `usage: npm run breaker -- <${ACTIONS.join('|')}> [--stage dev] [--store dynamodb|redis] [--region us-east-1] [--endpoint URL] [--circuit NAME] [--create] [--json]
 
-  status      the shared state: state, failures in the window, when it may next be probed, trials in flight
+  status      the shared state: state, failures (and, rate policy, calls and the failure rate) in the window, the
+              ramp-up fraction after a close, when it may next be probed, trials in flight
   force-open  reject every call on every container until reset
   disable     let every call through (failures still counted) until reset
   reset       closed, counts cleared, backoff reset
@@ -138,8 +139,10 @@ export async function executeBreakerCommand(
   const breaker = new CircuitBreaker({
     name: circuit,
     store: client ? new DynamoDBStateStore({ tableName: settings.tableName, client }) : (storeOrClient as StateStore),
-    failureThreshold: settings.failureThreshold,
     windowMs: settings.windowMs,
+    // The stage's policy, so `status` reads the counts as the service does (calls and rate, ramp-up fraction).
+    ...(settings.rate ? settings.rate : { failureThreshold: settings.failureThreshold }),
+    ...settings.rampUp,
     // An operator at a terminal can wait longer for an answer than a request can.
     storeTimeoutMs: 5_000,
     storeMaxAttempts: 3,
@@ -263,9 +266,20 @@ export function describeSnapshot(
       );
     }
     lines.push(`  backoff step ${backoffStep} (${backoffStep === 0 ? 'first open period since it last closed' : `reopened ${backoffStep} time(s) from half-open since it last closed`})`);
+  } else if (settings.rate && snapshot.calls !== undefined) {
+    const rate = snapshot.failureRate ?? 0;
+    lines.push(
+      `  calls in the last ${settings.windowMs / 1000} s: ${snapshot.calls}, failures: ${snapshot.failures} (${percent(rate)}); ` +
+        `opens at ${percent(settings.rate.failureRateThreshold)} over at least ${settings.rate.minimumCalls} calls (counts reach the item within a flush period)`,
+    );
+    if (backoffStep > 0) lines.push(`  reopened ${backoffStep} time(s) from half-open since it last closed`);
   } else {
     lines.push(`  failures in the last ${settings.windowMs / 1000} s: ${snapshot.failures} of ${settings.failureThreshold} that open it`);
     if (backoffStep > 0) lines.push(`  reopened ${backoffStep} time(s) from half-open since it last closed`);
+  }
+  if (snapshot.rampUpFraction !== undefined) {
+    const since = snapshot.closedAt === undefined ? '' : ` closed at ${iso(snapshot.closedAt)} (${Math.max(0, Math.round((now - snapshot.closedAt) / 1000))} s ago);`;
+    lines.push(`  ramping up:${since} admitting ${percent(snapshot.rampUpFraction)} of calls, the rest rejected as RAMPING_UP`);
   }
   if (snapshot.state === 'HALF_OPEN') lines.push(`  trials in flight: ${snapshot.trialsInFlight}, successful trials: ${snapshot.trialSuccesses}`);
   const since = snapshot.updatedAt === undefined ? '' : ` since ${iso(snapshot.updatedAt)} (${ago(snapshot.updatedAt, now)} s ago)`;
@@ -301,6 +315,10 @@ const REASON_TEXT: Readonly<Record<string, string>> = { trialFailed: ' (a half-o
 
 function ago(epochMs: number, now: number): number {
   return Math.max(0, Math.round((now - epochMs) / 1000));
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10} %`;
 }
 
 function iso(epochMs: number): string {

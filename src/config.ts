@@ -1,8 +1,9 @@
 /**
  * The GetUser function's environment, parsed and validated once per container.
  * Every problem names the variable at fault. Breaker options are only checked for type here; their ranges are
- * the breaker's business (it validates them when constructed, with its own error naming the option), and the
- * breaker table's name is the store's (DynamoDBStateStore checks it).
+ * the breaker's business (it validates them again when constructed, with its own error naming the option), and the
+ * breaker table's name is the store's (DynamoDBStateStore checks it). Fractions are the exception: one written as a
+ * percentage (50 for 0.5) is caught here, naming the variable.
  */
 import { BREAKER_DEFAULTS } from './breaker';
 
@@ -20,10 +21,23 @@ export interface BreakerEnvOptions {
   halfOpenSuccessThreshold?: number;
   permitLeaseMarginMs?: number;
   stateCacheMs?: number;
+  closedStateCacheMs?: number;
   storeTimeoutMs?: number;
   storeMaxAttempts?: number;
-  onStoreError?: 'allow' | 'deny';
+  onStoreError?: 'allow' | 'deny' | 'local';
+  /** Rate policy only (BREAKER_POLICY=rate): the breaker uses a FailureRatePolicy when these two are given. */
+  failureRateThreshold?: number;
+  minimumCalls?: number;
+  /** Rate policy only: how long an instance holds counted successes before flushing them. */
+  countFlushMs?: number;
+  /** Given only when BREAKER_RAMP_UP_MS > 0 (0 = no ramp-up, the breaker's default). */
+  rampUpMs?: number;
+  rampUpStartFraction?: number;
 }
+
+/** Which opening policy BREAKER_POLICY selects: `count` (failures in the window) or `rate` (failure rate over minimum calls). */
+export const BREAKER_POLICIES = ['count', 'rate'] as const;
+export type BreakerPolicyName = (typeof BREAKER_POLICIES)[number];
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -65,8 +79,10 @@ export const DEFAULT_USERS_TABLE_TIMEOUT_MS = 500;
 export const REQUEST_BUDGET_MS = 5000;
 /**
  * Breaker store requests on one request's slowest path: a trial reads the state, races for a permit (up to three
- * conditional writes), then records its success and closes the circuit. (A closed call's worst is five: read,
- * count, repair, count again, open.)
+ * conditional writes), then records its success and closes the circuit. (A closed call's worst is five: the refresh
+ * (a read, or under the rate policy the flush write that returns the item; what follows that write runs beside the
+ * call), then count, repair, count again, open. A failure whose count waits behind another count write in flight
+ * waits at most those four requests' budget: see src/breaker/CountRecorder.ts.)
  */
 export const WORST_CASE_STORE_REQUESTS = 6;
 /**
@@ -132,6 +148,7 @@ function breakerOptions(env: Env): BreakerEnvOptions {
     halfOpenSuccessThreshold: 'BREAKER_HALF_OPEN_SUCCESS_THRESHOLD',
     permitLeaseMarginMs: 'BREAKER_PERMIT_LEASE_MARGIN_MS',
     stateCacheMs: 'BREAKER_STATE_CACHE_MS',
+    closedStateCacheMs: 'BREAKER_CLOSED_STATE_CACHE_MS',
     storeTimeoutMs: 'BREAKER_STORE_TIMEOUT_MS',
     storeMaxAttempts: 'BREAKER_STORE_MAX_ATTEMPTS',
   } as const;
@@ -144,12 +161,38 @@ function breakerOptions(env: Env): BreakerEnvOptions {
   if (multiplier !== undefined) options.backoffMultiplier = multiplier;
   const onStoreError = optionalString(env, 'BREAKER_ON_STORE_ERROR');
   if (onStoreError !== undefined) {
-    if (onStoreError !== 'allow' && onStoreError !== 'deny') {
-      throw new ConfigError('BREAKER_ON_STORE_ERROR', `must be "allow" or "deny", got "${onStoreError}"`);
+    if (onStoreError !== 'allow' && onStoreError !== 'deny' && onStoreError !== 'local') {
+      throw new ConfigError('BREAKER_ON_STORE_ERROR', `must be "local", "allow" or "deny", got "${onStoreError}"`);
     }
     options.onStoreError = onStoreError;
   }
-  return options;
+  const { policy, policyOptions: chosen } = policyOptions(env);
+  // The rate policy replaces the failure count: BREAKER_FAILURE_THRESHOLD (still checked above) is not given to it.
+  const { failureThreshold, ...rest } = options;
+  return { ...(policy === 'count' && failureThreshold !== undefined ? { failureThreshold } : {}), ...rest, ...chosen };
+}
+
+/**
+ * BREAKER_POLICY picks the opening policy; every policy variable that is set is checked whichever policy is chosen
+ * (a typo never waits for the day the policy changes), but only the chosen policy's are given to the breaker, so
+ * one stage's params can carry both sets. `count` (the default) uses BREAKER_FAILURE_THRESHOLD; `rate` needs
+ * BREAKER_FAILURE_RATE_THRESHOLD and BREAKER_MINIMUM_CALLS and uses BREAKER_COUNT_FLUSH_MS. Ramp-up
+ * (BREAKER_RAMP_UP_MS > 0, BREAKER_RAMP_UP_START_FRACTION) works with either.
+ */
+function policyOptions(env: Env): { policy: BreakerPolicyName; policyOptions: Partial<BreakerEnvOptions> } {
+  const named = optionalString(env, 'BREAKER_POLICY') ?? 'count';
+  const policy = BREAKER_POLICIES.find((candidate) => candidate === named);
+  if (policy === undefined) throw new ConfigError('BREAKER_POLICY', `must be one of ${BREAKER_POLICIES.join(', ')}, got "${named}"`);
+  const failureRateThreshold = optionalFraction(env, 'BREAKER_FAILURE_RATE_THRESHOLD');
+  const minimumCalls = optionalInteger(env, 'BREAKER_MINIMUM_CALLS', 1);
+  const countFlushMs = optionalInteger(env, 'BREAKER_COUNT_FLUSH_MS', 0);
+  const rampUpMs = optionalInteger(env, 'BREAKER_RAMP_UP_MS', 0);
+  const rampUpStartFraction = optionalFraction(env, 'BREAKER_RAMP_UP_START_FRACTION');
+  const rampUp = rampUpMs !== undefined && rampUpMs > 0 ? { rampUpMs, ...(rampUpStartFraction === undefined ? {} : { rampUpStartFraction }) } : {};
+  if (policy === 'count') return { policy, policyOptions: rampUp };
+  if (failureRateThreshold === undefined) throw new ConfigError('BREAKER_FAILURE_RATE_THRESHOLD', 'is required when BREAKER_POLICY is "rate"');
+  if (minimumCalls === undefined) throw new ConfigError('BREAKER_MINIMUM_CALLS', 'is required when BREAKER_POLICY is "rate"');
+  return { policy, policyOptions: { failureRateThreshold, minimumCalls, ...(countFlushMs === undefined ? {} : { countFlushMs }), ...rampUp } };
 }
 
 function breakerStore(env: Env): BreakerStoreConfig {
@@ -238,6 +281,15 @@ function optionalNumber(env: Env, variable: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(parsed)) throw new ConfigError(variable, `must be a non-negative number, got "${value}"`);
+  return parsed;
+}
+
+/** A fraction in (0, 1], written as a decimal (0.5 = 50 %). */
+function optionalFraction(env: Env, variable: string): number | undefined {
+  const value = optionalString(env, variable);
+  if (value === undefined) return undefined;
+  const parsed = /^\d*\.?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed > 0 && parsed <= 1)) throw new ConfigError(variable, `must be a fraction greater than 0 and at most 1 (0.5 = 50 %), got "${value}"`);
   return parsed;
 }
 

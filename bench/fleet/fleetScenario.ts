@@ -39,6 +39,11 @@ export interface FleetSettings {
   paceMs: number;
   /** The healthy directory's answer time, ms. */
   healthyDelayMs: number;
+  /**
+   * The first moments, counted apart from `healthy`: every instance starts (and reads the item for the first time)
+   * at once, a burst a real fleet, whose containers start over minutes, does not make (issue 11).
+   */
+  coldStartMs: number;
   healthyMs: number;
   deadMs: number;
   /** Bound on the wait for the item to read CLOSED after the heal. */
@@ -51,7 +56,7 @@ export interface FleetSettings {
   model: { containers: number; readUnitsPerSecond: number; writeUnitsPerSecond: number };
 }
 
-export const FLEET_PHASES = ['healthy', 'directoryDead', 'healed', 'tableUnreachable'] as const;
+export const FLEET_PHASES = ['coldStart', 'healthy', 'directoryDead', 'healed', 'tableUnreachable'] as const;
 export type FleetPhaseName = (typeof FLEET_PHASES)[number];
 
 export interface FleetPhaseResult {
@@ -152,7 +157,7 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
         thinkMs: settings.thinkMs,
         paceMs: settings.paceMs,
         instancePerCaller: true,
-        maxRunMs: settings.healthyMs + settings.deadMs + settings.maxWaitForCloseMs + settings.healedSettleMs + settings.unreachableMs + 10_000,
+        maxRunMs: settings.coldStartMs + settings.healthyMs + settings.deadMs + settings.maxWaitForCloseMs + settings.healedSettleMs + settings.unreachableMs + 10_000,
       },
     });
   }
@@ -174,8 +179,10 @@ export async function runFleet(context: FleetContext, variant: FleetVariant, set
   let endedAt: number;
   let endCounts: ProxyCounts;
   try {
-    enter('healthy');
+    enter('coldStart');
     pool.broadcast({ type: 'start' });
+    await wait(settings.coldStartMs);
+    enter('healthy');
     await wait(settings.healthyMs);
 
     stub.setMode({ kind: 'down' });

@@ -40,6 +40,12 @@ export const FLEET_VARIANTS: readonly FleetVariant[] = [
   {
     id: 'rate-local',
     label: "rate policy + onStoreError 'local'",
-    options: { ...FLEET_BREAKER, onStoreError: 'local', failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 1_000 },
+    // The rate policy opens on a rate, not a count: failureThreshold is not given with it.
+    options: { ...withoutCount(FLEET_BREAKER), onStoreError: 'local', failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 1_000 },
   },
 ];
+
+function withoutCount(options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { failureThreshold: _count, ...rest } = options;
+  return rest;
+}

@@ -35,6 +35,8 @@ export const RAMP_VARIANTS: readonly NoiseVariant[] = [
   {
     id: 'ramp',
     label: 'rate policy, rampUpMs 2000 from 0.1',
-    options: { ...NOISE_BREAKER, failureRateThreshold: 0.5, minimumCalls: 20, rampUpMs: 2_000, rampUpStartFraction: 0.1 },
+    // A 10 s window of 1 s buckets, a 0.5 s flush period and a 1 s closed cache: the rate is judged over counts
+    // reaching back 2 x (countFlushMs + closedStateCacheMs) = 3 s, so this short run opens within the scenario's wait.
+    options: { ...NOISE_BREAKER, windowMs: 10_000, countFlushMs: 500, closedStateCacheMs: 1_000, failureRateThreshold: 0.5, minimumCalls: 20, rampUpMs: 2_000, rampUpStartFraction: 0.1 },
   },
 ];

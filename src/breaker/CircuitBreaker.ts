@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BreakerEvents } from './BreakerEvents';
+import { CountRecorder } from './CountRecorder';
 import {
   admissionFor,
-  afterCount,
   afterTrialSuccess,
   boundedRecord,
   holds,
@@ -17,14 +17,18 @@ import {
   outcomeOf,
   overrideRequest,
   permitRequest,
-  staleCountersToRemove,
+  refusesCounts,
   trialFailedTransition,
-  type AfterCount,
   type Override,
   type Settled,
 } from './decisions';
 import { CircuitOpenError, OverrideContentionError, StoreItemTooLargeError } from './errors';
-import type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
+import { LocalCircuit } from './LocalCircuit';
+import { cacheDuration } from './refreshSchedule';
+import { classifyStoreError } from './storeErrors';
+import { ThrottledWrites } from './ThrottledWrites';
+import { ThrottleGate } from './throttleBackoff';
+import type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName, RejectionState } from './events';
 import { resolveOptions, type BreakerSettings, type CircuitBreakerOptions } from './options';
 import type { CallDetails, CallOutcome } from './outcome';
 import { runCall, cancellationError } from './runCall';
@@ -33,7 +37,7 @@ import { StateCache } from './StateCache';
 import { emptyRecord, type CircuitRecord, type PermitLease } from './state';
 import type { PermitRef, TransitionRequest, WriteOutcome } from './store/StateStore';
 import { StoreClient } from './StoreClient';
-import { itemExpiry, repairTransition } from './transitions';
+import { openTransition, repairTransition } from './transitions';
 
 /** Options of one `execute` call. */
 export interface ExecuteOptions {
@@ -79,14 +83,53 @@ export class CircuitBreaker {
   private readonly events = new BreakerEvents();
   private readonly cache: StateCache;
   private readonly store: StoreClient;
+  private readonly counts: CountRecorder;
   private pendingRead?: Promise<CircuitRecord>;
+  /** Throttled writes waiting for their retry (with backoff); a waiting failure count holds calls. */
+  private readonly throttled: ThrottledWrites;
+  /** After a throttled refresh or permit write, the next ones wait (backoff); calls use the state last learned. */
+  private readonly admissionGate: ThrottleGate;
+  /** This instance's own circuit, for while the store cannot answer (onStoreError 'local'). */
+  private readonly local?: LocalCircuit;
+  private mode: BreakerMode = 'shared';
 
   /** @throws BreakerConfigError naming the first invalid option. */
   constructor(options: CircuitBreakerOptions) {
     this.settings = resolveOptions(options);
     this.name = this.settings.name;
-    this.cache = new StateCache(this.settings.stateCacheMs);
-    this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event));
+    this.cache = new StateCache((state) => cacheDuration(state, this.settings, this.settings.random));
+    this.throttled = new ThrottledWrites(this.settings.now, this.settings.random);
+    this.admissionGate = new ThrottleGate(this.settings.random);
+    if (this.settings.onStoreError === 'local') {
+      this.local = new LocalCircuit(options, (localOptions) => new CircuitBreaker(localOptions), (event) => this.emit(event));
+    }
+    this.store = new StoreClient({ ...this.settings, circuit: this.name }, this.cache, (event) => this.emit(event), {
+      answered: () => {
+        this.admissionGate.answered();
+        this.setMode('shared');
+      },
+      failed: () => {
+        if (this.local) this.setMode('local');
+      },
+      mode: () => this.mode,
+    });
+    this.counts = new CountRecorder({
+      name: this.name,
+      settings: this.settings,
+      store: this.store,
+      cache: this.cache,
+      repair: (request, problems) => this.repair(request, problems),
+      transition: (from, request, reason) => this.transition(from, request, reason),
+      openAfterCount: (from, request, reason) => this.openAfterCount(from, request, reason),
+      countNotWritten: (error, increments) => this.countNotWritten(error, increments),
+      repairTooLarge: () => this.repairTooLarge(),
+      emit: (event) => this.emit(event),
+    });
+  }
+
+  /** Whether this instance decides on the shared state or (onStoreError 'local', store unreachable) on its own. */
+  get currentMode(): BreakerMode {
+    return this.mode;
   }
 
   /** Subscribe to events; returns the unsubscribe function. A listener never breaks, hangs or delays a call's result. */
@@ -116,11 +159,14 @@ export class CircuitBreaker {
       report({ outcome: 'cancelled', durationMs: 0 });
       throw cancellationError(this.name, signal);
     }
+    // Local mode, store paused: the local state decides (the store is asked again once the pause ends).
+    if (this.local && this.mode === 'local' && this.store.paused(this.settings.now())) return this.local.execute(fn, { signal, onSettled: onSettled as never });
     let ticket: Ticket;
     try {
       ticket = await this.admit();
     } catch (error) {
-      if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as CircuitStateName, durationMs: 0 });
+      if (error === DECIDE_LOCALLY && this.local) return this.local.execute(fn, { signal, onSettled: onSettled as never });
+      if (error instanceof CircuitOpenError) report({ outcome: 'rejected', state: error.state as RejectionState, durationMs: 0 });
       throw error;
     }
     const state = ticket.kind === 'trial' ? 'HALF_OPEN' : ticket.state;
@@ -151,7 +197,7 @@ export class CircuitBreaker {
   /** The shared state, read fresh from the store (never from the cache). @throws StateStoreError if the store fails. */
   async getState(): Promise<CircuitSnapshot> {
     const now = this.settings.now();
-    return snapshotOf(boundedRecord(await this.readFresh(), now, this.settings), now, this.settings.openingPolicy);
+    return snapshotOf(boundedRecord(await this.readFresh(), now, this.settings), now, this.settings);
   }
 
   /** Reject every call, on every instance, until reset(). @throws StateStoreError, OverrideContentionError */
@@ -172,19 +218,37 @@ export class CircuitBreaker {
   // ---- admission ------------------------------------------------------------------------------------------------
 
   private async admit(): Promise<Ticket> {
+    // Throttled writes whose backoff step is over are sent now, before this call is decided (they ride on calls).
+    await this.throttled.runDue(this.settings.now());
+    // A failure count (or the opening it leads to) was throttled and waits for its retry: the fleet is busy writing
+    // the item, i.e. the downstream is failing. Hold off until the retry tells this instance the state.
+    const held = this.throttled.holdFor(this.settings.now());
+    if (held > 0) throw this.rejection('STORE_THROTTLED', held);
     let record: CircuitRecord;
+    const gateOpen = this.admissionGate.open(this.settings.now());
     try {
-      record = await this.currentRecord();
-    } catch {
-      return this.onStoreUnavailable();
+      // Throttled moments ago: decide on the state last learned (however old; none: closed) until the gate opens.
+      record = gateOpen ? await this.currentRecord() : (this.cache.current(this.settings.now()) ?? this.cache.latest() ?? emptyRecord(this.name));
+    } catch (error) {
+      // Throttled: the store is up and the item busy; the same, from now on for a backoff step.
+      if (classifyStoreError(error) !== 'throttled') return this.onStoreUnavailable();
+      this.admissionGate.throttled(this.settings.now());
+      record = this.cache.latest() ?? emptyRecord(this.name);
     }
     for (let write = 0; write < MAX_ADMISSION_WRITES; write++) {
       const now = this.settings.now();
       record = boundedRecord(record, now, this.settings);
       const admission = admissionFor(record, now, this.settings);
-      if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
       if (admission.kind === 'reject') throw this.rejection(admission.state, admission.retryAfterMs);
+      // A locally opened circuit outlives the store's return: the shared item never saw the failures that opened it.
+      if (this.local && record.state !== 'DISABLED') {
+        const localOpenFor = this.local.localOpenFor(now);
+        if (localOpenFor > 0) throw this.rejection('OPEN', localOpenFor);
+      }
+      if (admission.kind === 'pass') return { kind: 'counted', state: admission.state, admittedVersion: record.version };
 
+      // Probing and taking permits wait for the gate too: a throttled fleet would otherwise keep the item throttled.
+      if (!this.admissionGate.open(now)) throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
       const take = permitRequest(record, admission, now, this.settings, randomUUID());
       let outcome: WriteOutcome;
       try {
@@ -192,7 +256,12 @@ export class CircuitBreaker {
           take.kind === 'transition'
             ? await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, take.request, { abortSignal }))
             : await this.store.call('acquirePermit', 'always', (abortSignal) => this.settings.store.acquirePermit(this.name, take.request, { abortSignal }));
-      } catch {
+      } catch (error) {
+        // Throttled: other instances are writing the item (probing too): as if every permit were taken, for a backoff step.
+        if (classifyStoreError(error) === 'throttled') {
+          this.admissionGate.throttled(this.settings.now());
+          throw this.rejection(record.state === 'OPEN' ? 'OPEN' : 'HALF_OPEN', 0);
+        }
         return this.onStoreUnavailable();
       }
       const seen = record;
@@ -207,11 +276,21 @@ export class CircuitBreaker {
     throw this.rejection('HALF_OPEN', 0);
   }
 
-  /** The cached state if it may be trusted now, else a read (one per instance at a time). */
+  /**
+   * The cached state if it may be trusted now, else a refresh (one per instance at a time): a read, or, when this
+   * instance holds outcomes due to be flushed, the count write that carries them (it returns the item).
+   */
   private currentRecord(): Promise<CircuitRecord> {
-    const cached = this.cache.current(this.settings.now());
-    if (cached) return Promise.resolve(cached);
-    this.pendingRead ??= this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal })).finally(() => {
+    const now = this.settings.now();
+    const cached = this.cache.current(now);
+    // Held outcomes due to be flushed go now even if the cached state is still trusted: a CLOSED state is trusted for
+    // closedStateCacheMs (issue 11), longer than the flush lag the rate policy is judged with (countFlushMs + stateCacheMs).
+    const flushDue = cached?.state === 'CLOSED' && this.counts.flushDueAt(now);
+    if (cached && !flushDue) return Promise.resolve(cached);
+    // A refresh may be eventually consistent: every transition is conditional on the version it read, so a stale read
+    // costs at most one refused write (which returns the current item), never a wrong transition.
+    const read = () => this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
+    this.pendingRead ??= (this.counts.flushDueAt(now) ? this.counts.refresh().then((record) => record ?? read()) : read()).finally(() => {
       this.pendingRead = undefined;
     });
     return this.pendingRead;
@@ -224,14 +303,24 @@ export class CircuitBreaker {
 
   /** The store could not answer (already reported as a storeError event): apply onStoreError. */
   private onStoreUnavailable(): Ticket {
+    // 'local': this call (and every call until the store answers) is decided on the local state.
+    if (this.local) throw DECIDE_LOCALLY;
     if (this.settings.onStoreError === 'deny') {
       throw this.rejection('STORE_UNAVAILABLE', Math.max(this.settings.stateCacheMs, this.settings.storeTimeoutMs));
     }
-    // Let through as closed; no period is known, so its outcome is counted without a version condition.
+    // 'allow': this call, whose own store request failed, goes through as closed; no period is known, so its outcome is
+    // counted without a version condition (the next call asks the store again).
     return { kind: 'counted', state: 'CLOSED' };
   }
 
-  private rejection(state: CircuitStateName | 'STORE_UNAVAILABLE', retryAfterMs: number | null): CircuitOpenError {
+  private setMode(mode: BreakerMode): void {
+    if (this.mode === mode) return;
+    this.mode = mode;
+    if (mode === 'local') this.local?.enter();
+    this.emit({ type: 'localMode', circuit: this.name, active: mode === 'local', at: this.settings.now() });
+  }
+
+  private rejection(state: RejectionState, retryAfterMs: number | null): CircuitOpenError {
     this.emit({ type: 'rejected', circuit: this.name, state, retryAfterMs, at: this.settings.now() });
     return new CircuitOpenError(this.name, retryAfterMs, state);
   }
@@ -255,34 +344,37 @@ export class CircuitBreaker {
         case 'none':
           return undefined;
         case 'count':
-          return await this.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
-        case 'trialSucceeded':
-          await this.trialSucceeded(ticket as Ticket & { kind: 'trial' });
+          return await this.counts.count(action.counted, outcome, ticket.kind === 'counted' ? ticket.admittedVersion : undefined);
+        case 'trialSucceeded': {
+          const trial = ticket as Ticket & { kind: 'trial' };
+          await this.laterIfThrottled(`trialSucceeded:${trial.permit.token}`, false, () => this.trialSucceeded(trial));
           return undefined;
+        }
         case 'trialFailed': {
           const trial = ticket as Ticket & { kind: 'trial' };
-          const request = trialFailedTransition(trial.record, trial.permit, this.settings.now(), this.settings);
-          return (await this.transition(trial.record, request, 'trialFailed')).applied ? request.openUntil : undefined;
+          // A throttled reopening is sent again later (the open period then starts from that moment); the permit's
+          // lease keeps other trials out meanwhile, and this instance holds its calls.
+          const reopen = async () => {
+            const request = trialFailedTransition(trial.record, trial.permit, this.settings.now(), this.settings);
+            return (await this.transition(trial.record, request, 'trialFailed')).applied ? request.openUntil : undefined;
+          };
+          return await this.laterIfThrottled(`trialFailed:${trial.permit.token}`, true, reopen);
         }
         case 'releasePermit': {
           const trial = ticket as Ticket & { kind: 'trial' };
-          await this.store.call('releasePermit', 'always', (abortSignal) =>
-            this.settings.store.releasePermit(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
+          await this.laterIfThrottled(`releasePermit:${trial.permit.token}`, false, () =>
+            this.store.call('releasePermit', 'always', (abortSignal) =>
+              this.settings.store.releasePermit(this.name, permitRef(trial.permit, trial.record), { abortSignal }),
+            ),
           );
           return undefined;
         }
       }
     } catch (error) {
       // Already reported as a storeError event; the caller gets the call's own result. An item too large to write
-      // would refuse every later count too: rewrite it as a closed item, then count this outcome in it.
-      if (!(error instanceof StoreItemTooLargeError)) return undefined;
-      try {
-        const version = await this.repairTooLarge();
-        // At most once: a count that fails again is reported like any store error.
-        return action.kind === 'count' ? await this.count(action.counted, outcome, version) : undefined;
-      } catch {
-        return undefined;
-      }
+      // would refuse every later write too: rewrite it as a closed item (counts repair it themselves, CountRecorder).
+      if (error instanceof StoreItemTooLargeError) await this.repairTooLarge().catch(() => undefined);
+      return undefined;
     }
   }
 
@@ -295,42 +387,65 @@ export class CircuitBreaker {
     return result.record.version;
   }
 
-  /** A closed or disabled call's outcome: one ADD (none when the policy does not store it), then what it leads to. */
-  private async count(counted: 'success' | 'failure', outcome: CallOutcome, admittedVersion: number | null | undefined): Promise<number | undefined> {
-    const now = this.settings.now();
-    const counter = this.settings.openingPolicy.counterFor(counted, now);
-    if (counter === undefined) return undefined; // healthy calls write nothing
-    const increments = { [counter]: 1 };
-    const write = (admitted: number | null | undefined) => {
-      const known = this.cache.latest() ?? emptyRecord(this.name);
-      const staleCounters = staleCountersToRemove(known, increments, now, this.settings);
-      // A count keeps a closed item from expiring while its window is live; a disabled one never expires.
-      const expiry = itemExpiry(known.state === 'DISABLED' ? 'DISABLED' : 'CLOSED', now, this.settings);
-      const request = { increments, staleCounters, now, ...expiry, ...(admitted === undefined ? {} : { admittedVersion: admitted }) };
-      return this.store.call('recordCount', 'ifNotApplied', (abortSignal) => this.settings.store.recordCount(this.name, request, { abortSignal }));
-    };
+  /**
+   * Run a write; if the store throttles it, hand it to ThrottledWrites (sent again later with backoff, the same
+   * `send`, which must throw a throttled error again rather than re-schedule) and resolve to undefined.
+   */
+  private async laterIfThrottled<R>(key: string, hold: boolean, send: () => Promise<R>): Promise<R | undefined> {
+    try {
+      return await send();
+    } catch (error) {
+      if (classifyStoreError(error) !== 'throttled') throw error;
+      this.throttled.retryLater(key, { payload: undefined, send, hold });
+      return undefined;
+    }
+  }
 
-    let result = await write(admittedVersion);
-    let next: AfterCount = afterCount(result, now, this.settings);
-    if (next.kind === 'repair') {
-      const repaired = await this.repair(next.request, next.problems);
-      // A repair is not a new period: the count goes into the repaired item (at most one repair per count).
-      if (next.countAgain) result = await write(repaired.record.version);
-      else result = { applied: true, record: repaired.record };
-      next = afterCount(result, now, this.settings);
+  /**
+   * The opening a count write led to (the count itself was stored). Throttled: sent again later, computed afresh (its
+   * open period starts when it is written), and this instance holds its calls meanwhile. Any other store error is
+   * already reported; the count stands. Never rejects.
+   */
+  private async openAfterCount(from: CircuitRecord, first: TransitionRequest, reason: string): Promise<WriteOutcome | undefined> {
+    let attempt = 0;
+    const open = () => this.transition(from, attempt++ === 0 ? first : openTransition(from, this.settings.now(), this.settings), reason);
+    try {
+      return await this.laterIfThrottled(`open:${String(from.version)}`, true, open);
+    } catch {
+      return undefined;
     }
-    switch (next.kind) {
-      case 'open':
-        return (await this.transition(result.record, next.request, 'failureThreshold')).applied ? next.request.openUntil : undefined;
-      case 'restoreOverride':
-        await this.store.call('transition', 'always', (abortSignal) => this.settings.store.transition(this.name, next.request, { abortSignal }));
-        return undefined;
-      case 'discarded':
-        this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome, reason: 'periodEnded', at: this.settings.now() });
-        return undefined;
-      default:
-        return undefined;
+  }
+
+  /**
+   * A count write the store did not take (CountRecorder put back what certainly was not written). Throttled: its
+   * retry is due after a backoff step (ThrottledWrites), and while failures wait this instance holds its calls. The
+   * store unreachable under 'local': the local circuit counts the failures.
+   */
+  private async countNotWritten(error: unknown, increments: Readonly<Record<string, number>>): Promise<void> {
+    const failures = Object.entries(increments).reduce((sum, [counter, n]) => (counter.startsWith('f_') ? sum + n : sum), 0);
+    if (classifyStoreError(error) === 'throttled') {
+      this.throttled.retryLater('count', { payload: undefined, send: () => this.retryHeldCounts(), hold: failures > 0 });
+      return;
     }
+    if (this.local && !(error instanceof StoreItemTooLargeError)) for (let i = 0; i < failures; i++) await this.local.recordOutcome('failure');
+  }
+
+  /**
+   * A throttled count's retry. It reads first (eventually consistent: half a read unit, and a partition serves six
+   * times more of those than writes): once the circuit opened the held counts would be refused anyway, so they are
+   * dropped without a write. This keeps a throttled fleet from throttling itself further with its own retries.
+   * Throws a throttled error again for the next backoff step.
+   */
+  private async retryHeldCounts(): Promise<void> {
+    const record = await this.store.call('read', 'always', (abortSignal) => this.settings.store.read(this.name, { abortSignal, consistent: false }));
+    if (refusesCounts(record)) {
+      // What is held is dropped (its period ended), and said so.
+      if (this.counts.stats().pending > 0) this.emit({ type: 'outcomeDiscarded', circuit: this.name, outcome: 'failure', reason: 'periodEnded', at: this.settings.now() });
+      this.counts.flushDueAt(this.settings.now());
+      return;
+    }
+    const error = await this.counts.flushHeld();
+    if (error !== undefined && classifyStoreError(error) === 'throttled') throw error;
   }
 
   private async trialSucceeded(trial: { permit: PermitLease; record: CircuitRecord }): Promise<void> {
@@ -361,7 +476,7 @@ export class CircuitBreaker {
       if (result.applied) {
         if (record.problems.length > 0) this.emit({ type: 'itemRepaired', circuit: this.name, problems: record.problems, at: this.settings.now() });
         if (record.state !== to) this.stateChange(record.state, to, override);
-        return snapshotOf(result.record, this.settings.now(), this.settings.openingPolicy);
+        return snapshotOf(result.record, this.settings.now(), this.settings);
       }
     }
     throw new OverrideContentionError(this.name, override, MAX_OVERRIDE_ATTEMPTS);
@@ -377,6 +492,9 @@ export class CircuitBreaker {
     this.events.emit(event);
   }
 }
+
+/** Thrown by admit() when the local circuit decides the call (onStoreError 'local', store unreachable). */
+const DECIDE_LOCALLY = Symbol('decide locally');
 
 function permitRef(permit: PermitLease, record: CircuitRecord): PermitRef {
   return { version: record.version as number, slot: permit.slot, token: permit.token };

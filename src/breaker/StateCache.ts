@@ -1,13 +1,15 @@
 /** What one instance last learned of the shared state, and whether it may still trust it. */
+import type { CircuitStateName } from './events';
 import type { CircuitRecord } from './state';
 
 export class StateCache {
-  private cached?: { record: CircuitRecord; at: number; receivedSeq: number };
+  private cached?: { record: CircuitRecord; at: number; receivedSeq: number; trustMs: number };
   private seq = 0;
   /** The latest time this instance's clock showed; a clock reading below it means the clock stepped back. */
   private latestNow = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly stateCacheMs: number) {}
+  /** @param trustMs how long a record in a state may be trusted once learned (refreshSchedule.ts: per state, with jitter). */
+  constructor(private readonly trustMs: (state: CircuitStateName) => number) {}
 
   /** A sequence number for a request about to be sent (see learn). */
   issue(): number {
@@ -15,8 +17,8 @@ export class StateCache {
   }
 
   /**
-   * The cached record if it may be trusted at `now`: an OPEN one until its open period ends (then the conditional
-   * probe write itself checks it), any other for stateCacheMs. Nothing is trusted after the clock moved backwards:
+   * The cached record if it may be trusted at `now`: an OPEN one until its open period ends and this instance's probe
+   * delay after it (then a read says whether it is still OPEN), any other for its trust duration (closedStateCacheMs or stateCacheMs, jittered). Nothing is trusted after the clock moved backwards:
    * an OPEN learned an hour "in the future" would otherwise keep rejecting after the fleet closed.
    */
   current(now: number): CircuitRecord | undefined {
@@ -24,8 +26,9 @@ export class StateCache {
     this.latestNow = Math.max(this.latestNow, now);
     const cached = this.cached;
     if (cached === undefined) return undefined;
-    if (cached.record.state === 'OPEN') return cached.record;
-    return now - cached.at < this.stateCacheMs ? cached.record : undefined;
+    // OPEN: trusted until its period ends plus this instance's probe delay (refreshSchedule.ts).
+    if (cached.record.state === 'OPEN') return now < (cached.record.openUntil ?? 0) + cached.trustMs ? cached.record : undefined;
+    return now - cached.at < cached.trustMs ? cached.record : undefined;
   }
 
   /** The last record learned, however old (what a count write's stale-counter cleanup works from). */
@@ -42,6 +45,6 @@ export class StateCache {
     const cached = this.cached;
     const receivedSeq = ++this.seq;
     if (cached && (record.version ?? -1) < (cached.record.version ?? -1) && issuedSeq < cached.receivedSeq) return;
-    this.cached = { record, at: now, receivedSeq };
+    this.cached = { record, at: now, receivedSeq, trustMs: this.trustMs(record.state) };
   }
 }

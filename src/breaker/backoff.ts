@@ -20,7 +20,7 @@ function baseOpenDuration(step: number, settings: BackoffSettings): number {
  * `random()` as a number in [0, 1]: the function is injected, so its value is untrusted. Out of range is clamped;
  * NaN, a non-number or a throw counts as 0 (no jitter), so a bad `random` can never make the open period invalid.
  */
-function unitInterval(random: () => number): number {
+export function unitInterval(random: () => number): number {
   let r: unknown;
   try {
     r = random();

@@ -3,7 +3,8 @@
  * no clock here: CircuitBreaker performs what these functions decide, and transitions.ts says what each write is.
  *
  *   CLOSED --failures reach the policy's threshold--> OPEN --open period over, first prober--> HALF_OPEN
- *   HALF_OPEN --halfOpenSuccessThreshold trial successes--> CLOSED (counts cleared, backoff reset)
+ *   HALF_OPEN --halfOpenSuccessThreshold trial successes--> CLOSED (counts cleared, backoff reset, closedAt set)
+ *   CLOSED within rampUpMs of closedAt: a call is admitted with probability rampUpFraction, else rejected (RAMPING_UP)
  *   HALF_OPEN --one failed trial--> OPEN (next backoff step)
  *   any --forceOpen()--> FORCED_OPEN, any --disable()--> DISABLED, any --reset()--> CLOSED (operator overrides)
  *   malformed or out-of-bounds item --treated as CLOSED--> repaired to a well-formed CLOSED item by the next write
@@ -12,6 +13,8 @@ import type { BreakerSettings } from './options';
 import { FAILED_OUTCOMES, type CallOutcome } from './outcome';
 import { livePermits, treatedAsClosed, type CircuitRecord, type PermitLease } from './state';
 import { MAX_REMOVALS_PER_WRITE, type TransitionRequest, type WriteOutcome } from './store/StateStore';
+import { rampUpAdmission } from './rampUp';
+import { verdictOf } from './WindowedOpeningPolicy';
 import { closeTransition, halfOpenTransition, openTransition, overrideTransition, repairTransition } from './transitions';
 
 // ---- trusting the item ----------------------------------------------------------------------------------------
@@ -40,17 +43,26 @@ export function boundedRecord(record: CircuitRecord, now: number, settings: Brea
 export type Admission =
   /** Call the downstream; record the outcome as a closed (or disabled) call. */
   | { kind: 'pass'; state: 'CLOSED' | 'DISABLED' }
-  /** Reject without calling. retryAfterMs is null when FORCED_OPEN (no end is promised). */
-  | { kind: 'reject'; state: 'OPEN' | 'HALF_OPEN' | 'FORCED_OPEN'; retryAfterMs: number | null }
+  /**
+   * Reject without calling. retryAfterMs is null when FORCED_OPEN (no end is promised). RAMPING_UP: the circuit is
+   * closed but within its ramp-up, and this call was not drawn (retryAfterMs: until the ramp ends).
+   */
+  | { kind: 'reject'; state: 'OPEN' | 'HALF_OPEN' | 'FORCED_OPEN' | 'RAMPING_UP'; retryAfterMs: number | null }
   /** The open period is over: try OPEN -> HALF_OPEN taking slot 0 in the same write. */
   | { kind: 'probe' }
   /** Half-open with a free (or expired) slot: try to take it. */
   | { kind: 'acquire'; slot: number };
 
-/** What a call may do in the state `record` holds at `now`. */
+/**
+ * What a call may do in the state `record` holds at `now`. `settings.random` draws a closed call's ramp-up admission
+ * (only while ramping: rampUpMs > 0 and now within rampUpMs of the item's closedAt).
+ */
 export function admissionFor(record: CircuitRecord, now: number, settings: BreakerSettings): Admission {
   switch (record.state) {
-    case 'CLOSED':
+    case 'CLOSED': {
+      const ramp = rampUpAdmission(record.closedAt, now, settings, settings.random);
+      return ramp.admitted ? { kind: 'pass', state: 'CLOSED' } : { kind: 'reject', state: 'RAMPING_UP', retryAfterMs: ramp.retryAfterMs };
+    }
     case 'DISABLED':
       return { kind: 'pass', state: record.state };
     case 'FORCED_OPEN':
@@ -149,6 +161,11 @@ export function staleCountersToRemove(record: CircuitRecord, increments: Readonl
     .slice(0, MAX_REMOVALS_PER_WRITE);
 }
 
+/** Whether a count write would certainly be refused on this item (it counts only while closed or disabled). */
+export function refusesCounts(record: CircuitRecord): boolean {
+  return record.problems.length === 0 && (record.state === 'OPEN' || record.state === 'HALF_OPEN' || record.state === 'FORCED_OPEN');
+}
+
 /** What follows a count write. */
 export type AfterCount =
   | { kind: 'none' }
@@ -168,8 +185,10 @@ export function afterCount(result: WriteOutcome, now: number, settings: BreakerS
   }
   // Refused on a well-formed item: it no longer counts (opened) or moved to another period (its version changed).
   if (!result.applied) return { kind: 'discarded' };
-  if (record.state === 'CLOSED' && settings.openingPolicy.shouldOpen(record.counters, now)) {
-    return { kind: 'open', request: openTransition(record, now, settings) };
+  if (record.state === 'CLOSED') {
+    // Judged on the item the write returned: only the instance whose own write reached the threshold opens.
+    const verdict = verdictOf(settings.openingPolicy, record.counters, now);
+    if (verdict.open) return { kind: 'open', request: openTransition(record, now, settings, verdict) };
   }
   if (record.state === 'DISABLED' && record.expiresAt !== undefined) {
     // Race: an operator disabled the circuit after this instance last read it, so the count just set an expiry on

@@ -16,7 +16,11 @@ export class CircuitOpenError extends BreakerError {
      * FORCED_OPEN (an operator decides when it ends).
      */
     readonly retryAfterMs: number | null,
-    /** The state that rejected the call: OPEN, HALF_OPEN or FORCED_OPEN (or the store-error policy, `STORE_UNAVAILABLE`). */
+    /**
+     * The state that rejected the call: OPEN, HALF_OPEN, FORCED_OPEN, RAMPING_UP (closed, within rampUpMs of a close,
+     * not drawn: retryAfterMs is the time until the ramp ends), the store-error policy's `STORE_UNAVAILABLE`, or
+     * `STORE_THROTTLED` (this instance's failure count was throttled and waits for its retry).
+     */
     readonly state: string,
   ) {
     super(retryAfterMs === null ? `circuit '${circuit}' is ${state} until an operator resets it` : `circuit '${circuit}' is ${state}; retry after ${retryAfterMs} ms`);

@@ -21,11 +21,20 @@ export {
   OverrideContentionError,
 } from './errors';
 export { FailureCountPolicy } from './FailureCountPolicy';
+export { FailureRatePolicy } from './FailureRatePolicy';
+export type { FailureRatePolicyOptions } from './FailureRatePolicy';
+export { OutcomeAccumulator } from './OutcomeAccumulator';
+export type { OutcomeAccumulatorOptions, PendingFlush, FlushResult, AccumulatorStats } from './OutcomeAccumulator';
+export { rampUpAdmission, rampUpFraction } from './rampUp';
+export type { RampUpSettings, RampUpDecision } from './rampUp';
+export { verdictOf, isWindowedOpeningPolicy } from './WindowedOpeningPolicy';
+export type { WindowedOpeningPolicy, WindowTotals, OpeningVerdict } from './WindowedOpeningPolicy';
 export { DEFAULTS as BREAKER_DEFAULTS } from './options';
 export type { CircuitBreakerOptions } from './options';
 export type { CallOutcome, CallDetails } from './outcome';
 export type { CircuitSnapshot } from './snapshot';
-export type { BreakerEvent, BreakerEventListener, CircuitStateName } from './events';
+export type { BreakerEvent, BreakerEventListener, BreakerMode, CircuitStateName, RejectionState } from './events';
+export type { StoreErrorKind } from './storeErrors';
 export { MAX_REMOVALS_PER_WRITE } from './store/StateStore';
 export type {
   StateStore,

@@ -1,5 +1,5 @@
 /** How one call through the breaker ended: the one outcome type the breaker, its events and its callers share. */
-import type { CircuitStateName } from './events';
+import type { RejectionState } from './events';
 
 /**
  * - `success`: fn resolved within slowCallMs (a trial success counts toward closing).
@@ -21,9 +21,11 @@ export interface CallDetails {
   outcome: CallOutcome;
   /**
    * The state the call was admitted (or rejected) in; STORE_UNAVAILABLE when onStoreError 'deny' rejected it (a call
-   * let through by 'allow' ran as CLOSED). Absent when the caller's signal had aborted before admission.
+   * let through by 'allow' ran as CLOSED), STORE_THROTTLED when this instance's failure count was throttled and awaits
+   * its retry, RAMPING_UP when a ramp-up after a close did not draw it. Absent when the caller's signal had aborted
+   * before admission.
    */
-  state?: CircuitStateName | 'STORE_UNAVAILABLE';
+  state?: RejectionState;
   /** From admission to settling, ms (0 for a rejection). */
   durationMs: number;
   /** Set when this call's outcome opened the circuit: when it may next be probed (epoch ms). */

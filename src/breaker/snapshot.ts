@@ -1,13 +1,23 @@
 /** What getState() and the operator overrides report: the shared state as a plain object. */
 import type { CircuitStateName } from './events';
 import type { OpeningPolicy } from './OpeningPolicy';
+import { rampUpFraction, type RampUpSettings } from './rampUp';
 import { livePermits, type CircuitRecord } from './state';
+import { isWindowedOpeningPolicy } from './WindowedOpeningPolicy';
 
 export interface CircuitSnapshot {
   circuit: string;
   state: CircuitStateName;
-  /** Failures counted in the current window (all instances). */
+  /** Failures counted in the current window (all instances; what instances have flushed so far). */
   failures: number;
+  /** Calls (successes and failures) counted in the current window, when the policy counts successes (rate policy). */
+  calls?: number;
+  /** failures / calls over the whole window (0 with no calls), when the policy counts successes. */
+  failureRate?: number;
+  /** When the circuit last closed (epoch ms); ramp-up runs from it. */
+  closedAt?: number;
+  /** While CLOSED and ramping up after a close (rampUpMs): the fraction of calls admitted now, in (0, 1). */
+  rampUpFraction?: number;
   /** When an OPEN circuit may next be probed, epoch ms. */
   openUntil?: number;
   /** ms until the circuit may be probed; 0 if not open; null when FORCED_OPEN (no end is promised). */
@@ -32,12 +42,21 @@ export interface CircuitSnapshot {
   problems: string[];
 }
 
-export function snapshotOf(record: CircuitRecord, now: number, policy: OpeningPolicy): CircuitSnapshot {
+/** What a snapshot needs of the settings: the policy (counts) and the ramp-up. */
+export type SnapshotSettings = { openingPolicy: OpeningPolicy } & RampUpSettings;
+
+export function snapshotOf(record: CircuitRecord, now: number, settings: SnapshotSettings): CircuitSnapshot {
+  const policy = settings.openingPolicy;
   const open = record.state === 'OPEN' && record.openUntil !== undefined;
+  const totals = isWindowedOpeningPolicy(policy) ? policy.windowTotals(record.counters, now) : undefined;
+  const ramp = record.state === 'CLOSED' ? rampUpFraction(record.closedAt, now, settings) : 1;
   return {
     circuit: record.circuit,
     state: record.state,
     failures: policy.failuresInWindow(record.counters, now),
+    ...(totals ? { calls: totals.calls, failureRate: totals.calls === 0 ? 0 : totals.failures / totals.calls } : {}),
+    ...(record.closedAt === undefined ? {} : { closedAt: record.closedAt }),
+    ...(ramp < 1 ? { rampUpFraction: ramp } : {}),
     ...(open ? { openUntil: record.openUntil } : {}),
     retryAfterMs: record.state === 'FORCED_OPEN' ? null : open ? Math.max(0, (record.openUntil as number) - now) : 0,
     ...(record.state === 'CLOSED' || record.state === 'DISABLED' ? {} : (record.opening ?? {})),

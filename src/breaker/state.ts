@@ -9,7 +9,9 @@
  *   backoffStep     N  reopens straight from half-open since the last close (sizes the next open period)
  *   trialSuccesses  N  successful trials in the current half-open period
  *   p_<slot>        M  a half-open trial permit lease { exp: N epoch ms, tok: S holder token }, slot 0..halfOpenMaxCalls-1
- *   f_<bucketStart> N  failures in one bucket of the rolling window (see FailureCountPolicy)
+ *   f_<bucketStart> N  failures in one bucket of the rolling window (see FailureCountPolicy, FailureRatePolicy)
+ *   s_<bucketStart> N  successes in one bucket (FailureRatePolicy only: flushed by each instance, see CountRecorder)
+ *   closedAt        N  epoch ms of the last close (HALF_OPEN -> CLOSED or reset); the fleet's ramp-up runs from it
  *   openedAt        N  epoch ms the circuit last opened (OPEN, HALF_OPEN, FORCED_OPEN after an opening; for operators)
  *   openReason      S  why it opened: failureThreshold | failureRate | trialFailed
  *   openFailures    N  failures in the window that opened it
@@ -39,6 +41,7 @@ export const ATTR = {
   openReason: 'openReason',
   openFailures: 'openFailures',
   openCalls: 'openCalls',
+  closedAt: 'closedAt',
   permitExpiry: 'exp',
   permitToken: 'tok',
 } as const;
@@ -75,6 +78,8 @@ export interface CircuitRecord {
   counters: Record<string, number>;
   /** Every p_* / f_* / s_* attribute present, valid or not: what a clearing write removes. */
   slotAndCounterNames: string[];
+  /** When the circuit last closed (epoch ms; informational and for ramp-up: a bad value is left out, never a problem). */
+  closedAt?: number;
   /** What the last opening recorded (informational: a bad value is left out, never a problem). */
   opening?: { openedAt?: number; openReason?: string; openFailures?: number; openCalls?: number };
   /** Why the item was treated as closed; empty for a well-formed item. */
@@ -115,6 +120,8 @@ export function parseItem(circuit: string, raw: Readonly<Record<string, unknown>
 
   const expiresAt = raw[ATTR.expiresAt];
   if (isEpoch(expiresAt)) record.expiresAt = expiresAt;
+
+  if (isEpoch(raw[ATTR.closedAt])) record.closedAt = raw[ATTR.closedAt] as number;
 
   const opening: NonNullable<CircuitRecord['opening']> = {};
   if (isEpoch(raw[ATTR.openedAt])) opening.openedAt = raw[ATTR.openedAt] as number;

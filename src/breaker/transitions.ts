@@ -11,6 +11,7 @@ import type { CircuitStateName } from './events';
 import type { BreakerSettings } from './options';
 import { PERMIT_NAME, type CircuitRecord, type PermitLease } from './state';
 import { MAX_REMOVALS_PER_WRITE, type TransitionRequest, type VersionGuard } from './store/StateStore';
+import { verdictOf, type OpeningVerdict } from './WindowedOpeningPolicy';
 
 /** backoffStep never grows past this: the open period is capped at maxOpenMs long before. */
 const MAX_BACKOFF_STEP = 1_000;
@@ -56,8 +57,12 @@ function clearAll(record: CircuitRecord, settings: BreakerSettings, now: number)
   return [...new Set([...countersToClear(record, settings, now), ...slotsToClear(record, settings.halfOpenMaxCalls)])];
 }
 
-/** CLOSED -> OPEN (reason failureThreshold) or HALF_OPEN -> OPEN (trialFailed, next backoff step). */
-export function openTransition(record: CircuitRecord, now: number, settings: BreakerSettings): TransitionRequest {
+/**
+ * CLOSED -> OPEN (the policy's verdict: failureThreshold or failureRate, with the numbers it was judged on) or
+ * HALF_OPEN -> OPEN (trialFailed, next backoff step).
+ */
+export function openTransition(record: CircuitRecord, now: number, settings: BreakerSettings, verdict?: OpeningVerdict): TransitionRequest {
+  const judged = verdict ?? verdictOf(settings.openingPolicy, record.counters, now);
   const trial = record.state === 'HALF_OPEN';
   const backoffStep = trial ? Math.min(record.backoffStep + 1, MAX_BACKOFF_STEP) : 0;
   return {
@@ -68,11 +73,9 @@ export function openTransition(record: CircuitRecord, now: number, settings: Bre
     backoffStep,
     // Counts of the closed period and every trial permit end with it.
     remove: clearAll(record, settings, now),
-    opening: {
-      openedAt: now,
-      openReason: trial ? 'trialFailed' : 'failureThreshold',
-      openFailures: trial ? 0 : settings.openingPolicy.failuresInWindow(record.counters, now),
-    },
+    opening: trial
+      ? { openedAt: now, openReason: 'trialFailed', openFailures: 0 }
+      : { openedAt: now, openReason: judged.reason, openFailures: judged.failures, ...(judged.calls === undefined ? {} : { openCalls: judged.calls }) },
     ...itemExpiry('OPEN', now, settings),
     now,
   };
@@ -100,6 +103,8 @@ export function closeTransition(record: CircuitRecord, now: number, settings: Br
     version: nextVersion(record),
     backoffStep: 0,
     remove: clearAll(record, settings, now),
+    // The fleet's ramp-up (rampUpMs) runs from here; the accumulators drop what they held from before it.
+    closedAt: now,
     ...itemExpiry('CLOSED', now, settings),
     now,
   };

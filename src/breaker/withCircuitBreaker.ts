@@ -26,8 +26,10 @@ export interface CircuitDetails {
   /** The circuit's name (the breaker's `name`). */
   readonly circuit: string;
   /**
-   * What refused the call: `OPEN`, `HALF_OPEN` (every trial permit taken), `FORCED_OPEN`, or `STORE_UNAVAILABLE`
-   * (the state store did not answer and `onStoreError` denies calls then).
+   * What refused the call: `OPEN`, `HALF_OPEN` (every trial permit taken), `FORCED_OPEN`, `RAMPING_UP` (closed,
+   * ramping up after a close, and this call was not drawn), `STORE_UNAVAILABLE` (the state store did not answer and
+   * `onStoreError` denies calls then) or `STORE_THROTTLED` (this instance's failure count was throttled and waits for
+   * its retry).
    */
   readonly state: CircuitOpenError['state'];
   /** Milliseconds until the circuit may admit calls again; `null` when no end is promised (forced open). */

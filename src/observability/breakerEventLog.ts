@@ -15,10 +15,23 @@ export function logBreakerEvent(logger: Log, event: BreakerEvent): void {
         circuit: event.circuit,
         operation: event.operation,
         policy: event.policy,
+        kind: event.kind,
+        mode: event.mode,
         skipped: event.skipped,
         error: errorSummary(event.error),
       });
       return;
+    case 'localMode':
+      // The container decides alone (breaker table unreachable) or is back on the shared state.
+      if (event.active) logger.warn('circuit breaker in local mode: the breaker table cannot answer', { circuit: event.circuit, mode: 'local', at: event.at });
+      else logger.info('circuit breaker back on the shared state', { circuit: event.circuit, mode: 'shared', at: event.at });
+      return;
+    case 'localStateChange': {
+      const line = { circuit: event.circuit, scope: 'local', from: event.from, state: event.to, reason: event.reason, at: event.at, openUntil: event.openUntil };
+      if (event.to === 'CLOSED') logger.info('local circuit state changed', line);
+      else logger.warn('local circuit state changed', line);
+      return;
+    }
     case 'outcomeDiscarded':
       logger.info('call outcome not counted: its period had ended', { circuit: event.circuit, outcome: event.outcome, reason: event.reason });
       return;

@@ -7,6 +7,7 @@
  *   BreakerStoreErrors             the breaker table did not answer in budget
  *   Fresh/Cached/NotFound/InvalidRecord/DirectoryRejected/Unavailable/CacheUnavailable/InternalErrorAnswers
  *                                  how each request was answered
+ *   BreakerLocalMode               a container entered (1) or left (0) local mode: deciding alone, table unreachable
  *   InvalidDirectoryRecords        the directory answered an invalid record (not counted by the breaker)
  *   BreakerOutcomesDiscarded       call outcomes not counted because their period had ended (late results)
  *   DirectoryCallFailures, DirectoryCallsRejected, DirectoryLatency   the downstream as the breaker saw it
@@ -24,8 +25,9 @@ export const METRIC = {
   breakerStoreErrors: 'BreakerStoreErrors',
   breakerOutcomesDiscarded: 'BreakerOutcomesDiscarded',
   /**
-   * Reserved: containers deciding alone because the breaker table is unreachable (`onStoreError: 'local'`).
-   * Not emitted yet; the dashboard already shows it.
+   * A container started or stopped deciding alone because the breaker table cannot answer (`onStoreError:
+   * 'local'`): 1 when it enters local mode, 0 when it returns to the shared state. Sum = entries into local mode,
+   * Maximum = whether any container was in local mode in the period.
    */
   breakerLocalMode: 'BreakerLocalMode',
   freshAnswers: 'FreshAnswers',
@@ -93,4 +95,5 @@ export function recordBreakerEvent(metrics: RequestMetrics, event: BreakerEvent)
   if (event.type === 'stateChange' && event.to === 'CLOSED') metrics.addMetric(METRIC.circuitClosed, MetricUnit.Count, 1);
   if (event.type === 'storeError') metrics.addMetric(METRIC.breakerStoreErrors, MetricUnit.Count, 1);
   if (event.type === 'outcomeDiscarded') metrics.addMetric(METRIC.breakerOutcomesDiscarded, MetricUnit.Count, 1);
+  if (event.type === 'localMode') metrics.addMetric(METRIC.breakerLocalMode, MetricUnit.Count, event.active ? 1 : 0);
 }

@@ -257,6 +257,16 @@ export function describeStateStoreContract(name: string, makeBackend: () => Prom
         });
       });
 
+      test('a close with closedAt records it (the fleet ramps up from it); a transition without it leaves it', async () => {
+        const c = circuit();
+        await move(c, { from: { version: null }, to: 'OPEN', version: 1, openUntil: NOW });
+        const closed = await move(c, { from: { version: 1 }, to: 'CLOSED', version: 2, closedAt: NOW + 5 });
+        expect(closed.record.closedAt).toBe(NOW + 5);
+        const opened = await move(c, { from: { version: 2 }, to: 'OPEN', version: 3, openUntil: NOW + 10 });
+        expect(opened.record.closedAt).toBe(NOW + 5);
+        expect((await read(c)).closedAt).toBe(NOW + 5);
+      });
+
       test('leaving OPEN removes openUntil; no expiresAt removes the expiry (overrides last until reset)', async () => {
         const c = circuit();
         await move(c, { from: { version: null }, to: 'OPEN', version: 1, openUntil: NOW + 1_000, expiresAt: LATER });

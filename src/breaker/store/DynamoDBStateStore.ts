@@ -191,6 +191,7 @@ export class DynamoDBStateStore implements StateStore {
     } else if (request.to === 'CLOSED') {
       for (const attribute of [ATTR.openedAt, ATTR.openReason, ATTR.openFailures, ATTR.openCalls]) update.remove.push(name(update, attribute));
     }
+    if (request.closedAt !== undefined) update.set.push(`${name(update, ATTR.closedAt)} = ${value(update, request.closedAt)}`);
     if (request.permit) {
       // The first prober's OPEN -> HALF_OPEN takes slot 0 in the same write: no window in which another instance
       // could see HALF_OPEN with every slot free and start more trials than allowed.
@@ -235,6 +236,7 @@ export class DynamoDBStateStore implements StateStore {
             ...(request.opening.openCalls === undefined ? {} : { [ATTR.openCalls]: request.opening.openCalls }),
           }
         : {}),
+      ...(request.closedAt === undefined ? {} : { [ATTR.closedAt]: request.closedAt }),
       ...(request.permit ? { [permitAttribute(request.permit.slot)]: lease(request.permit.expiresAt, request.permit.token) } : {}),
     };
     try {

@@ -83,6 +83,7 @@ export class MemoryStateStore implements StateStore {
         } else if (request.to === 'CLOSED') {
           for (const name of [ATTR.openedAt, ATTR.openReason, ATTR.openFailures, ATTR.openCalls]) delete item[name];
         }
+        if (request.closedAt !== undefined) item[ATTR.closedAt] = request.closedAt;
         if (request.permit) item[permitAttribute(request.permit.slot)] = leaseValue(request.permit.expiresAt, request.permit.token);
       },
     );

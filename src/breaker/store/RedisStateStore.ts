@@ -126,6 +126,7 @@ export class RedisStateStore implements StateStore {
               ],
             }
           : {}),
+        ...(request.closedAt !== undefined ? { closedAt: String(request.closedAt) } : {}),
         remove: request.remove.filter((name) => name !== taken),
         ...(request.permit ? { permitSlot: taken, permitLease: encodeLease(request.permit.expiresAt, request.permit.token) } : {}),
         ...expiry(request.expiresAt),

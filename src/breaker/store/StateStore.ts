@@ -88,6 +88,11 @@ export interface TransitionRequest {
   heldPermit?: { slot: number; token: string };
   /** The TTL attribute (epoch seconds); absent: removed, so the item never expires. */
   expiresAt?: number;
+  /**
+   * Set by a close (HALF_OPEN -> CLOSED, reset): written as `closedAt` (epoch ms), from which the fleet's ramp-up
+   * runs. Other transitions leave it as it is (it only matters while CLOSED, and a close always sets it).
+   */
+  closedAt?: number;
   /** Set with `to` OPEN: written as openedAt/openReason/openFailures/openCalls. A transition to CLOSED removes them. */
   opening?: OpeningDetails;
   now: number;

@@ -128,6 +128,8 @@ if r.opening then
 elseif r.to == 'CLOSED' then
   redis.call('HDEL', key, 'openedAt', 'openReason', 'openFailures', 'openCalls')
 end
+-- Every close records when it closed: the fleet's ramp-up runs from it. Other transitions leave it.
+if r.closedAt then redis.call('HSET', key, 'closedAt', r.closedAt) end
 for _, name in ipairs(r.remove) do redis.call('HDEL', key, name) end
 -- The first prober's OPEN -> HALF_OPEN takes slot 0 in the same step: no moment in which another instance could see
 -- HALF_OPEN with every slot free and start more trials than allowed.

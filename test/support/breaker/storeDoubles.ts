@@ -4,7 +4,7 @@ import type { StateStore } from '../../../src/breaker';
 type Operation = keyof StateStore;
 const OPERATIONS: Operation[] = ['read', 'recordCount', 'transition', 'acquirePermit', 'releasePermit', 'recordTrialSuccess'];
 
-export type Fault = 'error' | 'hang' | undefined;
+export type Fault = 'error' | 'hang' | 'throttle' | undefined;
 
 /**
  * Passes every request to `inner`, counting them per operation. `fault` makes every request fail at once ('error')
@@ -31,6 +31,7 @@ export class InstrumentedStore implements StateStore {
         this.requests.push({ operation, request: rest.length > 1 ? rest[0] : undefined });
         if (this.fault && (this.faultFor.size === 0 || this.faultFor.has(operation))) {
           if (this.fault === 'error') throw Object.assign(new Error('store is down'), { name: 'InternalServerError' });
+          if (this.fault === 'throttle') throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded'), { name: 'ProvisionedThroughputExceededException' });
           return new Promise((_, reject) => {
             options.abortSignal.addEventListener('abort', () => {
               this.abortedSignals.push(options.abortSignal);

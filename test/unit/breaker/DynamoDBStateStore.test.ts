@@ -75,6 +75,20 @@ describe('DynamoDBStateStore requests', () => {
     expect(rendered(updates()[0]).update).toBe("SET state = if_not_exists(state, 'CLOSED'), version = if_not_exists(version, 0), updatedAt = 150 ADD f_100 2, s_100 5 REMOVE f_0");
   });
 
+  test('a close SETs closedAt (the fleet ramps from it) and removes the opening details and every s_/f_ counter it names', async () => {
+    ddb.on(UpdateItemCommand).resolves({ Attributes: item({ state: 'CLOSED', version: 6, closedAt: 900 }) });
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: new DynamoDBClient({ region: 'local' }) });
+    const result = await store.transition(
+      'c',
+      { from: { version: 5, state: 'HALF_OPEN' }, to: 'CLOSED', version: 6, backoffStep: 0, remove: ['f_600', 's_600', 'p_0'], closedAt: 900, now: 900 },
+      { abortSignal: new AbortController().signal },
+    );
+    expect(result.record).toMatchObject({ state: 'CLOSED', closedAt: 900 });
+    expect(rendered(updates()[0]).update).toBe(
+      "SET state = 'CLOSED', version = 6, backoffStep = 0, trialSuccesses = 0, updatedAt = 900, closedAt = 900 REMOVE openUntil, expiresAt, openedAt, openReason, openFailures, openCalls, f_600, s_600, p_0",
+    );
+  });
+
   test('a transition on an item too large to update is one conditional PutItem of the whole new item', async () => {
     ddb.on(UpdateItemCommand).rejects(Object.assign(new Error('Item size to update has exceeded the maximum allowed size'), { name: 'ValidationException' }));
     ddb.on(PutItemCommand).resolves({});

@@ -54,6 +54,50 @@ describe('admissionFor', () => {
   });
 });
 
+describe('admissionFor while ramping up after a close (rampUpMs 10 s from 10 %)', () => {
+  const ramping = (random: number) => resolveOptions({ name: 'c', store: new MemoryStateStore(), rampUpMs: 10_000, rampUpStartFraction: 0.1, random: () => random, now: () => NOW });
+  test.each<[string, Record<string, unknown> | undefined, number, unknown]>([
+    ['just closed, drawn under 10 %: admitted', { state: 'CLOSED', version: 3, closedAt: NOW }, 0.09, { kind: 'pass', state: 'CLOSED' }],
+    ['just closed, drawn at 10 %: rejected until the ramp ends', { state: 'CLOSED', version: 3, closedAt: NOW }, 0.1, { kind: 'reject', state: 'RAMPING_UP', retryAfterMs: 10_000 }],
+    ['half way (55 %), drawn 0.5: admitted', { state: 'CLOSED', version: 3, closedAt: NOW - 5_000 }, 0.5, { kind: 'pass', state: 'CLOSED' }],
+    ['half way (55 %), drawn 0.6: rejected for the 5 s left', { state: 'CLOSED', version: 3, closedAt: NOW - 5_000 }, 0.6, { kind: 'reject', state: 'RAMPING_UP', retryAfterMs: 5_000 }],
+    ['ramp over: every call', { state: 'CLOSED', version: 3, closedAt: NOW - 10_000 }, 0.99, { kind: 'pass', state: 'CLOSED' }],
+    ['no closedAt (never closed from open): every call', { state: 'CLOSED', version: 3 }, 0.99, { kind: 'pass', state: 'CLOSED' }],
+    ['closedAt far in the future (bad clock or item): not trusted, every call', { state: 'CLOSED', version: 3, closedAt: NOW + 60_000 }, 0.99, { kind: 'pass', state: 'CLOSED' }],
+    ['DISABLED: no ramp', { state: 'DISABLED', version: 3, closedAt: NOW }, 0.99, { kind: 'pass', state: 'DISABLED' }],
+  ])('%s', (_label, item, random, expected) => {
+    expect(admissionFor(record(item), NOW, ramping(random))).toEqual(expected);
+  });
+
+  test('no ramp-up configured: a fresh close admits every call', () => {
+    expect(admissionFor(record({ state: 'CLOSED', version: 3, closedAt: NOW }), NOW, settings)).toEqual({ kind: 'pass', state: 'CLOSED' });
+  });
+});
+
+describe('afterCount under the rate policy (50 % over at least 10 calls)', () => {
+  const rate = resolveOptions({ name: 'c', store: new MemoryStateStore(), failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 10_000, countFlushMs: 0, stateCacheMs: 0, now: () => NOW });
+  const bucket = NOW - (NOW % 1_000);
+  test.each<[string, Record<string, number>, unknown]>([
+    ['5 of 10: opens, recording the rate it saw', { [`f_${bucket}`]: 5, [`s_${bucket}`]: 5 }, { kind: 'open', opening: { openReason: 'failureRate', openFailures: 5, openCalls: 10 } }],
+    ['4 of 10: below the rate', { [`f_${bucket}`]: 4, [`s_${bucket}`]: 6 }, { kind: 'none' }],
+    ['9 of 9: under minimumCalls', { [`f_${bucket}`]: 9 }, { kind: 'none' }],
+  ])('%s', (_label, counters, expected) => {
+    const decision = afterCount({ applied: true, record: record({ state: 'CLOSED', version: 2, ...counters }) }, NOW, rate);
+    expect(decision.kind).toBe((expected as { kind: string }).kind);
+    if (decision.kind === 'open') expect(decision.request).toMatchObject({ to: 'OPEN', from: { version: 2, state: 'CLOSED' }, opening: (expected as { opening: unknown }).opening });
+  });
+});
+
+describe('closing records closedAt (the fleet ramps from it)', () => {
+  test('HALF_OPEN -> CLOSED and reset() set closedAt = now', () => {
+    const half = record({ state: 'HALF_OPEN', version: 5, trialSuccesses: 2 });
+    const close = afterTrialSuccess({ applied: true, record: half }, NOW, settings);
+    expect(close).toMatchObject({ kind: 'close', request: { to: 'CLOSED', closedAt: NOW } });
+    expect(overrideRequest('reset', record({ state: 'OPEN', version: 5, openUntil: NOW + 10 }), NOW, settings)).toMatchObject({ to: 'CLOSED', closedAt: NOW });
+    expect(overrideRequest('forceOpen', record({ state: 'CLOSED', version: 5 }), NOW, settings)).not.toHaveProperty('closedAt');
+  });
+});
+
 describe('boundedRecord: no time in the item holds a state longer than the settings allow', () => {
   test.each<[string, Record<string, unknown>, string | undefined]>([
     ['open period up to maxOpenMs (+ skew margin) ahead: trusted', { state: 'OPEN', version: 1, openUntil: NOW + 8_000 + 100 }, undefined],

@@ -1,4 +1,4 @@
-import { BREAKER_DEFAULTS, BreakerConfigError, CircuitBreaker, MemoryStateStore, type CircuitBreakerOptions } from '../../../src/breaker';
+import { BREAKER_DEFAULTS, BreakerConfigError, CircuitBreaker, FailureCountPolicy, FailureRatePolicy, MemoryStateStore, type CircuitBreakerOptions } from '../../../src/breaker';
 
 const base = (): CircuitBreakerOptions => ({ name: 'c', store: new MemoryStateStore() });
 
@@ -20,8 +20,12 @@ describe('options', () => {
       stateCacheMs: 1_000,
       storeTimeoutMs: 250,
       storeMaxAttempts: 2,
-      onStoreError: 'allow',
+      onStoreError: 'local',
+      closedStateCacheMs: 5_000,
       itemTtlMs: 7 * 24 * 60 * 60 * 1000,
+      countFlushMs: 20_000,
+      rampUpMs: 0,
+      rampUpStartFraction: 0.1,
     });
     expect(() => new CircuitBreaker(base())).not.toThrow();
   });
@@ -53,6 +57,25 @@ describe('options', () => {
     ['now', { now: 5 }],
     ['openingPolicy', { openingPolicy: {} }],
     ['failureTreshold', { failureTreshold: 3 }],
+    // The rate policy (issue 14): both options or neither, never with a count threshold or a policy of one's own.
+    ['failureRateThreshold', { failureRateThreshold: 0, minimumCalls: 10 }],
+    ['failureRateThreshold', { failureRateThreshold: 50, minimumCalls: 10 }],
+    ['failureRateThreshold', { failureRateThreshold: Number.NaN, minimumCalls: 10 }],
+    ['failureRateThreshold', { minimumCalls: 10 }],
+    ['minimumCalls', { failureRateThreshold: 0.5 }],
+    ['minimumCalls', { failureRateThreshold: 0.5, minimumCalls: 0 }],
+    ['minimumCalls', { failureRateThreshold: 0.5, minimumCalls: 2.5 }],
+    ['failureThreshold', { failureRateThreshold: 0.5, minimumCalls: 10, failureThreshold: 5 }],
+    ['openingPolicy', { failureRateThreshold: 0.5, minimumCalls: 10, openingPolicy: new FailureCountPolicy(5, 60_000) }],
+    ['countFlushMs', { countFlushMs: -1 }],
+    ['countFlushMs', { countFlushMs: 1.5 }],
+    // 2 x (countFlushMs + stateCacheMs) must fit in windowMs - bucketMs (54 s by default): 2 x (26 s + 1 s) = 54 s fits, 2 x 27.001 s does not.
+    ['countFlushMs', { failureRateThreshold: 0.5, minimumCalls: 10, countFlushMs: 26_001 }],
+    ['stateCacheMs', { failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 1_000, stateCacheMs: 1_000 }],
+    ['rampUpMs', { rampUpMs: -1 }],
+    ['rampUpMs', { rampUpMs: 25 * 60 * 60 * 1000 }],
+    ['rampUpStartFraction', { rampUpMs: 1_000, rampUpStartFraction: 0 }],
+    ['rampUpStartFraction', { rampUpStartFraction: 1.5 }],
   ])('rejects a bad %s with an error naming it', (option, overrides) => {
     let error: unknown;
     try {
@@ -68,6 +91,20 @@ describe('options', () => {
   test('itemTtlMs may be 0 (never expire) or any span covering an open period, a window and a lease', () => {
     expect(() => new CircuitBreaker({ ...base(), itemTtlMs: 0 })).not.toThrow();
     expect(() => new CircuitBreaker({ ...base(), itemTtlMs: 60 * 60 * 1000 })).not.toThrow();
+  });
+
+  test('failureRateThreshold and minimumCalls choose the FailureRatePolicy; its flush lag is countFlushMs + stateCacheMs', () => {
+    const breaker = new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 5_000, stateCacheMs: 500 });
+    const policy = (breaker as unknown as { settings: { openingPolicy: unknown } }).settings.openingPolicy;
+    expect(policy).toBeInstanceOf(FailureRatePolicy);
+    expect(policy).toMatchObject({ failureRateThreshold: 0.5, minimumCalls: 20, windowMs: 60_000, windowBuckets: 10, flushLagMs: 5_500 });
+    expect(() => new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 10, countFlushMs: 26_000 })).not.toThrow();
+  });
+
+  test('the default flush period shrinks to fit a short window (a set one must fit as it is)', () => {
+    const breaker = new CircuitBreaker({ ...base(), failureRateThreshold: 0.5, minimumCalls: 5, windowMs: 10_000, stateCacheMs: 1_000 });
+    // (10 s - 1 s) / 2 - 1 s = 3.5 s
+    expect((breaker as unknown as { settings: { countFlushMs: number } }).settings.countFlushMs).toBe(3_500);
   });
 
   test('halfOpenSuccessThreshold may exceed halfOpenMaxCalls (trials run one after another)', () => {

@@ -165,11 +165,11 @@ describe('events', () => {
     expect(late).toEqual(['callCompleted']); // the second call's; not the first call's
   });
 
-  test('every failure the store did not record is a storeError event, those skipped during the cooldown too', async () => {
+  test("'allow': every failure the store did not record is a storeError event; no call skips the store", async () => {
     const store = new InstrumentedStore(new MemoryStateStore());
     const clock = new ManualClock();
     const events: BreakerEvent[] = [];
-    const breaker = new CircuitBreaker({ name: NAME, store, now: clock.now, failureThreshold: 100 });
+    const breaker = new CircuitBreaker({ name: NAME, store, now: clock.now, failureThreshold: 100, onStoreError: 'allow' });
     breaker.onEvent((event) => events.push(event));
     await breaker.execute(ok);
     store.fault = 'error';
@@ -177,8 +177,31 @@ describe('events', () => {
     for (let i = 0; i < 5; i++) await breaker.execute(boom).catch(() => undefined);
     const storeErrors = events.filter((e) => e.type === 'storeError');
     expect(storeErrors).toHaveLength(5);
-    expect(store.calls.recordCount).toBe(1); // the other four were skipped (cooldown), and said so
-    expect(storeErrors.filter((e) => e.type === 'storeError' && e.skipped)).toHaveLength(4);
+    // Old code: one write, then four calls skipped the store for stateCacheMs.
+    expect(store.calls.recordCount).toBe(5);
+    expect(storeErrors.filter((e) => e.type === 'storeError' && e.skipped)).toHaveLength(0);
+  });
+
+  test("'local': an outcome the store could not take is counted by the local circuit, and calls meanwhile are decided locally", async () => {
+    const store = new InstrumentedStore(new MemoryStateStore());
+    const clock = new ManualClock();
+    const events: BreakerEvent[] = [];
+    const breaker = new CircuitBreaker({ name: NAME, store, now: clock.now, failureThreshold: 3, onStoreError: 'local', random: () => 0 });
+    breaker.onEvent((event) => events.push(event));
+    await breaker.execute(ok);
+    store.fault = 'error';
+    store.faultFor.add('recordCount');
+    let reached = 0;
+    const dead = async () => {
+      reached++;
+      throw new Error('downstream down');
+    };
+    for (let i = 0; i < 6; i++) await breaker.execute(dead).catch(() => undefined);
+    expect(store.calls.recordCount).toBe(1); // the store failed once; every later call was decided locally
+    expect(reached).toBe(3); // the local circuit opened at the threshold
+    expect(events.filter((e) => e.type === 'localMode')).toMatchObject([{ active: true }]);
+    expect(events.filter((e) => e.type === 'localStateChange')).toMatchObject([{ from: 'CLOSED', to: 'OPEN', reason: 'failureThreshold' }]);
+    expect(events.filter((e) => e.type === 'storeError')).toMatchObject([{ mode: 'local', kind: 'unreachable', policy: 'local' }]);
   });
 });
 

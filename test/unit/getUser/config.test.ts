@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, worstCaseRequestMs } from '../../../src/config';
+import { ConfigError, loadConfig, SERVICE_BREAKER_DEFAULTS, worstCaseRequestMs } from '../../../src/config';
 
 const minimal = {
   TABLE_NAME: 'simple-web-service-dev-users',
@@ -102,7 +102,7 @@ describe('loadConfig', () => {
     ['BREAKER_FAILURE_THRESHOLD', { ...minimal, BREAKER_FAILURE_THRESHOLD: '-1' }, /BREAKER_FAILURE_THRESHOLD must be a whole number/],
     ['BREAKER_OPEN_MS', { ...minimal, BREAKER_OPEN_MS: '1.5' }, /BREAKER_OPEN_MS must be a whole number/],
     ['BREAKER_BACKOFF_MULTIPLIER', { ...minimal, BREAKER_BACKOFF_MULTIPLIER: 'x2' }, /BREAKER_BACKOFF_MULTIPLIER must be a non-negative number/],
-    ['BREAKER_ON_STORE_ERROR', { ...minimal, BREAKER_ON_STORE_ERROR: 'ignore' }, /BREAKER_ON_STORE_ERROR must be "allow" or "deny", got "ignore"/],
+    ['BREAKER_ON_STORE_ERROR', { ...minimal, BREAKER_ON_STORE_ERROR: 'ignore' }, /BREAKER_ON_STORE_ERROR must be "local", "allow" or "deny", got "ignore"/],
     ['USERS_TABLE_TIMEOUT_MS', { ...minimal, USERS_TABLE_TIMEOUT_MS: '0' }, /USERS_TABLE_TIMEOUT_MS must be a whole number of at least 1/],
     ['LOG_LEVEL', { ...minimal, LOG_LEVEL: 'LOUD' }, /LOG_LEVEL must be one of/],
   ])('names %s when it is wrong', (variable, env, message) => {
@@ -145,5 +145,62 @@ describe('the time budget', () => {
 
   it('counts the Users table budget twice', () => {
     expect(() => loadConfig({ ...minimal, BREAKER_TIMEOUT_MS: '500', USERS_TABLE_TIMEOUT_MS: '1501' })).toThrow(/is 5002 ms/);
+  });
+});
+
+describe('the opening policy (BREAKER_POLICY) and ramp-up', () => {
+  const rate = { ...minimal, BREAKER_POLICY: 'rate', BREAKER_FAILURE_RATE_THRESHOLD: '0.5', BREAKER_MINIMUM_CALLS: '20' };
+
+  it('count is the default: rate, flush and ramp-up variables are checked but not given to the breaker (ramp-up off)', () => {
+    const env = { ...minimal, BREAKER_FAILURE_THRESHOLD: '5', BREAKER_FAILURE_RATE_THRESHOLD: '0.5', BREAKER_MINIMUM_CALLS: '20', BREAKER_COUNT_FLUSH_MS: '20000', BREAKER_RAMP_UP_MS: '0', BREAKER_RAMP_UP_START_FRACTION: '0.1' };
+    expect(loadConfig(env).breaker).toEqual({ ...SERVICE_BREAKER_DEFAULTS, name: 'user-directory', failureThreshold: 5 });
+    expect(loadConfig({ ...env, BREAKER_POLICY: 'count' }).breaker).toEqual({ ...SERVICE_BREAKER_DEFAULTS, name: 'user-directory', failureThreshold: 5 });
+  });
+
+  it('count with ramp-up', () => {
+    expect(loadConfig({ ...minimal, BREAKER_RAMP_UP_MS: '30000', BREAKER_RAMP_UP_START_FRACTION: '0.1' }).breaker).toEqual({
+      ...SERVICE_BREAKER_DEFAULTS,
+      name: 'user-directory',
+      rampUpMs: 30000,
+      rampUpStartFraction: 0.1,
+    });
+  });
+
+  it('rate gives the rate options and leaves the failure count out', () => {
+    const config = loadConfig({ ...rate, BREAKER_FAILURE_THRESHOLD: '10', BREAKER_COUNT_FLUSH_MS: '20000', BREAKER_RAMP_UP_MS: '30000', BREAKER_RAMP_UP_START_FRACTION: '.25' });
+    expect(config.breaker).toEqual({
+      ...SERVICE_BREAKER_DEFAULTS,
+      name: 'user-directory',
+      failureRateThreshold: 0.5,
+      minimumCalls: 20,
+      countFlushMs: 20000,
+      rampUpMs: 30000,
+      rampUpStartFraction: 0.25,
+    });
+    expect(loadConfig(rate).breaker).toEqual({ ...SERVICE_BREAKER_DEFAULTS, name: 'user-directory', failureRateThreshold: 0.5, minimumCalls: 20 });
+    expect(loadConfig({ ...rate, BREAKER_FAILURE_RATE_THRESHOLD: '1' }).breaker.failureRateThreshold).toBe(1);
+  });
+
+  it.each([
+    ['BREAKER_POLICY', { ...minimal, BREAKER_POLICY: 'ratio' }, /BREAKER_POLICY must be one of count, rate, got "ratio"/],
+    ['BREAKER_POLICY', { ...minimal, BREAKER_POLICY: 'RATE' }, /BREAKER_POLICY must be one of count, rate, got "RATE"/],
+    ['BREAKER_FAILURE_RATE_THRESHOLD', { ...rate, BREAKER_FAILURE_RATE_THRESHOLD: undefined }, /BREAKER_FAILURE_RATE_THRESHOLD is required when BREAKER_POLICY is "rate"/],
+    ['BREAKER_MINIMUM_CALLS', { ...rate, BREAKER_MINIMUM_CALLS: ' ' }, /BREAKER_MINIMUM_CALLS is required when BREAKER_POLICY is "rate"/],
+    ['BREAKER_FAILURE_RATE_THRESHOLD', { ...rate, BREAKER_FAILURE_RATE_THRESHOLD: '50' }, /BREAKER_FAILURE_RATE_THRESHOLD must be a fraction greater than 0 and at most 1 \(0.5 = 50 %\), got "50"/],
+    ['BREAKER_FAILURE_RATE_THRESHOLD', { ...rate, BREAKER_FAILURE_RATE_THRESHOLD: '0' }, /must be a fraction/],
+    ['BREAKER_FAILURE_RATE_THRESHOLD', { ...rate, BREAKER_FAILURE_RATE_THRESHOLD: '50%' }, /must be a fraction/],
+    ['BREAKER_FAILURE_RATE_THRESHOLD', { ...rate, BREAKER_FAILURE_RATE_THRESHOLD: '1.0001' }, /must be a fraction/],
+    ['BREAKER_FAILURE_RATE_THRESHOLD', { ...rate, BREAKER_FAILURE_RATE_THRESHOLD: '-0.5' }, /must be a fraction/],
+    // Checked even under the count policy: a typo does not wait for the day the policy changes.
+    ['BREAKER_FAILURE_RATE_THRESHOLD', { ...minimal, BREAKER_FAILURE_RATE_THRESHOLD: 'half' }, /must be a fraction/],
+    ['BREAKER_MINIMUM_CALLS', { ...minimal, BREAKER_MINIMUM_CALLS: '0' }, /BREAKER_MINIMUM_CALLS must be a whole number of at least 1, got "0"/],
+    ['BREAKER_COUNT_FLUSH_MS', { ...rate, BREAKER_COUNT_FLUSH_MS: '20s' }, /BREAKER_COUNT_FLUSH_MS must be a whole number, got "20s"/],
+    ['BREAKER_RAMP_UP_MS', { ...minimal, BREAKER_RAMP_UP_MS: '-1' }, /BREAKER_RAMP_UP_MS must be a whole number/],
+    ['BREAKER_RAMP_UP_START_FRACTION', { ...minimal, BREAKER_RAMP_UP_START_FRACTION: '10' }, /BREAKER_RAMP_UP_START_FRACTION must be a fraction/],
+    ['BREAKER_FAILURE_THRESHOLD', { ...rate, BREAKER_FAILURE_THRESHOLD: 'ten' }, /BREAKER_FAILURE_THRESHOLD must be a whole number/],
+  ])('names %s when it is wrong', (variable, env, message) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
   });
 });

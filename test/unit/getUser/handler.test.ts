@@ -221,6 +221,37 @@ describe('GET /user/{id}', () => {
     });
   });
 
+  it('a call not admitted during a ramp-up after a close is answered from the Users table, without calling the directory', async () => {
+    const clock = { now: T0 };
+    const breaker = new CircuitBreaker({
+      name: 'user-directory',
+      store: new MemoryStateStore(),
+      failureThreshold: 1,
+      openMs: 1_000,
+      halfOpenMaxCalls: 1,
+      halfOpenSuccessThreshold: 1,
+      stateCacheMs: 0,
+      jitterRatio: 0,
+      rampUpMs: 10_000,
+      rampUpStartFraction: 0.1,
+      random: () => 0.5, // drawn above 10 %: not admitted right after the close
+      now: () => clock.now,
+    });
+    const directory = fakeDirectory(found(ada));
+    const getUser = createGetUser({ circuit: 'user-directory', breaker, directory, users: fakeUsers(), tracing: noTracing, now: () => clock.now });
+    await expect(getUser('demo-1')).resolves.toMatchObject({ kind: 'fresh' });
+    directory.script = new Error('directory down');
+    await getUser('demo-1'); // opens
+    clock.now += 1_000;
+    directory.script = found(ada);
+    await expect(getUser('demo-1')).resolves.toMatchObject({ kind: 'fresh' }); // the trial closes it
+    expect((await breaker.getState()).rampUpFraction).toBe(0.1);
+    const calls = directory.calls.length;
+    clock.now += 3_000;
+    await expect(getUser('demo-1')).resolves.toMatchObject({ kind: 'cached', user: ada, ageSeconds: 3 });
+    expect(directory.calls).toHaveLength(calls);
+  });
+
   it("does not count the directory's 404 against the breaker", async () => {
     const { handler, directory, breaker } = world();
     directory.script = { kind: 'notFound' };

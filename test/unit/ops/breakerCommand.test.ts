@@ -10,7 +10,7 @@ import {
 } from '../../../ops/breakerCommand';
 import type { CircuitSnapshot } from '../../../src/breaker';
 
-const settings = { stage: 'dev', region: 'us-east-1', tableName: 'svc-dev-circuit-breakers', circuit: 'user-directory', failureThreshold: 5, windowMs: 30_000 };
+const settings = { stage: 'dev', region: 'us-east-1', tableName: 'svc-dev-circuit-breakers', circuit: 'user-directory', failureThreshold: 5, windowMs: 30_000, policy: 'count' as const };
 const closed: CircuitSnapshot = {
   circuit: 'user-directory',
   state: 'CLOSED',
@@ -116,6 +116,19 @@ describe('describeSnapshot', () => {
     );
     expect(text).toContain('opened at 2026-11-29T05:00:00.000Z (0 s ago): failureRate, 12 failures in 40 calls (30 %)');
     expect(text).toContain('backoff step 0 (first open period since it last closed)');
+  });
+
+  it('rate policy: calls, failures and the rate in the window against the threshold; the ramp-up fraction while ramping', () => {
+    const rateSettings = { ...settings, policy: 'rate' as const, rate: { failureRateThreshold: 0.5, minimumCalls: 20 } };
+    const closedAt = openedAt;
+    const text = describeSnapshot({ ...closed, failures: 3, calls: 120, failureRate: 0.025, closedAt, rampUpFraction: 0.55 }, rateSettings, closedAt + 15_000);
+    expect(text).toBe(
+      [
+        'circuit user-directory (stage dev, table svc-dev-circuit-breakers): CLOSED',
+        '  calls in the last 30 s: 120, failures: 3 (2.5 %); opens at 50 % over at least 20 calls (counts reach the item within a flush period)',
+        '  ramping up: closed at 2026-11-29T05:00:00.000Z (15 s ago); admitting 55 % of calls, the rest rejected as RAMPING_UP',
+      ].join('\n'),
+    );
   });
 
   it('says so when the item does not record why it opened', () => {

@@ -12,8 +12,15 @@ describe('readStageBreakerSettings', () => {
       circuit: 'user-directory',
       failureThreshold: 5,
       windowMs: 30_000,
+      policy: 'count',
     });
-    expect(readStageBreakerSettings('prod')).toMatchObject({ tableName: 'simple-web-service-prod-circuit-breakers', failureThreshold: 10, windowMs: 60_000 });
+    expect(readStageBreakerSettings('prod')).toMatchObject({
+      tableName: 'simple-web-service-prod-circuit-breakers',
+      windowMs: 60_000,
+      policy: 'rate',
+      rate: { failureRateThreshold: 0.5, minimumCalls: 20, countFlushMs: 5_000, stateCacheMs: 1_000 },
+      rampUp: { rampUpMs: 30_000, rampUpStartFraction: 0.1 },
+    });
   });
 
   it("reads the stage's region as the framework resolves provider.region: ${opt:region, fallback}, ${param:...}", () => {
