@@ -250,7 +250,11 @@ export class CountRecorder {
       result = await write(await host.repairTooLarge());
     }
     answered(result.record);
-    let next: AfterCount = afterCount(result, now, settings);
+    let next: AfterCount = afterCount(result, now, settings, admittedVersion);
+    if (next.kind === 'countAgain') {
+      result = await write(next.version);
+      next = afterCount(result, now, settings);
+    }
     if (next.kind === 'repair') {
       const repaired = await host.repair(next.request, next.problems);
       // A repair is not a new period: the count goes into the repaired item (at most one repair per count).

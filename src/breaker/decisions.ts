@@ -171,6 +171,8 @@ export type AfterCount =
   | { kind: 'none' }
   /** The count was refused because the period the call was admitted in ended: report it, do not retry. */
   | { kind: 'discarded' }
+  /** Refused only because one repair or reset moved the closed item on meanwhile: the same period, count again. */
+  | { kind: 'countAgain'; version: number }
   /** The item is malformed: repair it; then count again if the count was not applied. */
   | { kind: 'repair'; request: TransitionRequest; problems: string[]; countAgain: boolean }
   /** The count reached the policy's threshold: open. */
@@ -178,13 +180,20 @@ export type AfterCount =
   /** An operator disabled the circuit after it was read, and the count set an expiry the override must not have. */
   | { kind: 'restoreOverride'; request: TransitionRequest };
 
-export function afterCount(result: WriteOutcome, now: number, settings: BreakerSettings): AfterCount {
+export function afterCount(result: WriteOutcome, now: number, settings: BreakerSettings, admittedVersion?: number | null): AfterCount {
   const record = boundedRecord(result.record, now, settings);
   if (record.problems.length > 0) {
     return { kind: 'repair', request: repairTransition(record, now, settings), problems: record.problems, countAgain: !result.applied };
   }
-  // Refused on a well-formed item: it no longer counts (opened) or moved to another period (its version changed).
-  if (!result.applied) return { kind: 'discarded' };
+  if (!result.applied) {
+    // Race: another instance repaired the item (or an operator reset it) between this call's admission and its count.
+    // That single CLOSED -> CLOSED step starts no new failure period; a failure dropped here would be lost without
+    // cause. Any other change (an opening, a disable, several steps) did end the period the call was admitted in.
+    const admitted = admittedVersion === undefined ? undefined : (admittedVersion ?? 0);
+    if (admitted !== undefined && record.state === 'CLOSED' && record.version === admitted + 1) return { kind: 'countAgain', version: record.version };
+    // Refused on a well-formed item: it no longer counts (opened) or moved to another period (its version changed).
+    return { kind: 'discarded' };
+  }
   if (record.state === 'CLOSED') {
     // Judged on the item the write returned: only the instance whose own write reached the threshold opens.
     const verdict = verdictOf(settings.openingPolicy, record.counters, now);

@@ -71,14 +71,14 @@ test('the circuit opens on the directory failing, and its state is the Redis has
   expect((await handler(getUserEvent('demo-3'))).statusCode).toBe(503);
 });
 
-test('Redis unreachable: requests are still served (onStoreError allow) and the store error is logged', async () => {
+test('Redis unreachable: requests are still served (onStoreError local: the container decides alone) and the store error is logged', async () => {
   const gone = await startTestRedis();
   const url = gone.url;
   await gone.stop();
   const { handler } = service('redis-gone', url);
   stub.setMode({ kind: 'up' });
   expect((await handler(getUserEvent('demo-1'))).statusCode).toBe(200);
-  expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: 'circuit breaker store error', circuit: 'redis-gone', operation: 'read', policy: 'allow' }));
+  expect(output.jsonLines()).toContainEqual(expect.objectContaining({ message: 'circuit breaker store error', circuit: 'redis-gone', operation: 'read', policy: 'local', mode: 'local' }));
 });
 
 test('Redis restarted (a failover): one request meets the store error, the next reconnects and is counted again', async () => {

@@ -32,7 +32,7 @@ const operator = async (...argv: string[]) => {
 test('force-open reaches a service instance on the same server; reset closes it again', async () => {
   const service = new CircuitBreaker({ name: settings.circuit, store: new RedisStateStore({ client: await redis.newClient() }), stateCacheMs: 0 });
   expect(await operator('status')).toMatchObject({ state: 'CLOSED' });
-  expect(await operator('force-open')).toMatchObject({ state: 'FORCED_OPEN' });
+  expect(await operator('force-open', '--create')).toMatchObject({ state: 'FORCED_OPEN' });
   await expect(service.execute(async () => 'ok')).rejects.toBeInstanceOf(CircuitOpenError);
   expect(await operator('reset')).toMatchObject({ state: 'CLOSED' });
   await expect(service.execute(async () => 'ok')).resolves.toBe('ok');

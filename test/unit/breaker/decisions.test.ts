@@ -163,6 +163,18 @@ describe('afterCount: a count, then maybe open', () => {
     if (decision.kind === 'repair') expect(decision).toMatchObject({ countAgain: true, request: { from: { version: 1.5 }, to: 'CLOSED', version: 2 } });
   });
 
+  test.each<[string, Record<string, unknown>, number | null, string]>([
+    ['another instance repaired the malformed item it was admitted on: count again', { state: 'CLOSED', version: 1 }, null, 'countAgain'],
+    ['one repair or reset after its admission at version 4: count again', { state: 'CLOSED', version: 5 }, 4, 'countAgain'],
+    ['the circuit opened and closed since (three steps): discarded', { state: 'CLOSED', version: 7 }, 4, 'discarded'],
+    ['disabled since: discarded', { state: 'DISABLED', version: 5 }, 4, 'discarded'],
+    ['opened since: discarded', { state: 'OPEN', version: 5, openUntil: NOW + 500 }, 4, 'discarded'],
+  ])('refused count, %s', (_label, item, admitted, kind) => {
+    const decision = afterCount({ applied: false, record: record(item) }, NOW, settings, admitted);
+    expect(decision.kind).toBe(kind);
+    if (decision.kind === 'countAgain') expect(decision.version).toBe(item.version);
+  });
+
   test('stale counters are removed only a whole window late (clock skew), never the one added to, at most 20 per write', () => {
     const counters = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`f_${i * 1_000}`, 1]));
     const old = record({ state: 'CLOSED', version: 1, ...counters, f_985000: 1, f_995000: 1 });
