@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fetchUser } from './downstreamCall';
 import { summarize, type LatencySummary } from './percentiles';
 import { totalOf, type RequestCounter, type RequestCounts } from './requestCounter';
-import { createGuard, VARIANT_LABELS, type BreakerSettings, type VariantKind, type VariantSpec } from './variants';
+import { createGuard, VARIANT_LABELS, type BreakerSettings, type Guard, type VariantKind, type VariantSpec } from './variants';
 
 export interface HealthyPathSettings {
   calls: number;
@@ -51,39 +51,58 @@ export async function measureHealthyPath(context: HealthyPathContext, settings: 
   for (const { spec, stateCacheMs } of runs) {
     const guard = createGuard(spec, context.client, context.tableName);
     try {
-      for (let i = 0; i < settings.warmupCalls; i += 1) await guard.call((signal) => fetchUser(context.directoryUrl, 'demo-1', signal));
-      context.counter.reset();
-      const callMs: number[] = [];
-      const addedMs: number[] = [];
-      for (let i = 0; i < settings.calls; i += 1) {
-        let insideMs = 0;
-        const start = performance.now();
-        await guard.call(async (signal) => {
-          const insideStart = performance.now();
-          try {
-            return await fetchUser(context.directoryUrl, 'demo-1', signal);
-          } finally {
-            insideMs = performance.now() - insideStart;
-          }
-        });
-        const totalMs = performance.now() - start;
-        callMs.push(totalMs);
-        addedMs.push(Math.max(0, totalMs - insideMs));
-      }
-      const counts = context.counter.counts();
       results.push({
         variant: spec.kind,
         label: VARIANT_LABELS[spec.kind] + (stateCacheMs === undefined ? '' : `, stateCacheMs ${stateCacheMs}`),
         ...(stateCacheMs === undefined ? {} : { stateCacheMs }),
-        calls: settings.calls,
-        dynamoRequestsPerCall: totalOf(counts) / settings.calls,
-        dynamoRequestsByOperation: counts,
-        callMs: summarize(callMs),
-        addedMs: summarize(addedMs),
+        ...(await measureCalls(guard, context.counter, context.directoryUrl, settings)),
       });
     } finally {
       guard.dispose();
     }
   }
   return results;
+}
+
+export type CallFigures = Pick<HealthyPathResult, 'calls' | 'dynamoRequestsPerCall' | 'dynamoRequestsByOperation' | 'callMs' | 'addedMs'>;
+
+/**
+ * One caller's sequential calls through `guard` to a healthy directory, after `warmupCalls` uncounted ones: the
+ * requests `counter` saw per call and the time each call took and added.
+ */
+export async function measureCalls(
+  guard: Guard,
+  counter: RequestCounter,
+  directoryUrl: string,
+  settings: Pick<HealthyPathSettings, 'calls' | 'warmupCalls'>,
+  afterWarmUp: () => void = () => undefined,
+): Promise<CallFigures> {
+  for (let i = 0; i < settings.warmupCalls; i += 1) await guard.call((signal) => fetchUser(directoryUrl, 'demo-1', signal));
+  counter.reset();
+  afterWarmUp();
+  const callMs: number[] = [];
+  const addedMs: number[] = [];
+  for (let i = 0; i < settings.calls; i += 1) {
+    let insideMs = 0;
+    const start = performance.now();
+    await guard.call(async (signal) => {
+      const insideStart = performance.now();
+      try {
+        return await fetchUser(directoryUrl, 'demo-1', signal);
+      } finally {
+        insideMs = performance.now() - insideStart;
+      }
+    });
+    const totalMs = performance.now() - start;
+    callMs.push(totalMs);
+    addedMs.push(Math.max(0, totalMs - insideMs));
+  }
+  const counts = counter.counts();
+  return {
+    calls: settings.calls,
+    dynamoRequestsPerCall: totalOf(counts) / settings.calls,
+    dynamoRequestsByOperation: counts,
+    callMs: summarize(callMs),
+    addedMs: summarize(addedMs),
+  };
 }

@@ -3,9 +3,13 @@ import type { HealthyPathResult } from './healthyPath';
 import type { PackageResult } from './lambdaPackage';
 import type { MachineInfo, VersionInfo } from './machine';
 import type { OutageResult } from './outage/outageScenario';
+import type { LatencySummary } from './percentiles';
 import type { BenchSettings } from './settings';
+import type { StoreRunResult } from './storeCompare';
+import { STORE_OPERATIONS } from './timedStore';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: `stores` (this breaker on DynamoDB and on Redis, side by side). */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 export interface BenchResults {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
@@ -17,6 +21,8 @@ export interface BenchResults {
   settings: BenchSettings;
   healthy: HealthyPathResult[];
   outage: OutageResult[];
+  /** This breaker on each store (Redis with available: false when no server is installed). */
+  stores: StoreRunResult[];
   lambdaPackage: PackageResult[];
   invariants: Invariants;
 }
@@ -29,25 +35,46 @@ export interface Invariants {
   violations: string[];
 }
 
-/** The checks that make `npm run bench` exit non-zero. Only this project's breaker is held to them. */
-export function checkInvariants(outage: readonly OutageResult[]): Invariants {
+/**
+ * The checks that make `npm run bench` exit non-zero. Only this project's breaker is held to them: the (c) outage,
+ * and the outage of every store that ran in the store comparison.
+ */
+export function checkInvariants(outage: readonly OutageResult[], stores: readonly StoreRunResult[] = []): Invariants {
   const violations: string[] = [];
-  const ours = outage.find((result) => result.variant === 'breaker');
-  let noLostCount = false;
-  let halfOpenLimitHeld = false;
-  if (!ours) {
-    violations.push('no outage result for this breaker');
-  } else {
-    if (!ours.lostCount) violations.push('the lost-count check did not run');
-    else if (ours.lostCount.lost !== 0) {
-      violations.push(`lost ${ours.lostCount.lost} failure count(s): callers observed ${ours.lostCount.observedFailures}, the state item holds ${ours.lostCount.storedFailures}`);
-    } else noLostCount = true;
+  let noLostCount = true;
+  let halfOpenLimitHeld = true;
+  const runs: Array<[string, OutageResult | undefined]> = [
+    ['', outage.find((result) => result.variant === 'breaker')],
+    ...stores.filter((store) => store.available).map((store): [string, OutageResult | undefined] => [`${store.server}: `, store.outage ?? undefined]),
+  ];
+  for (const [prefix, ours] of runs) {
+    if (!ours) {
+      violations.push(`${prefix}no outage result for this breaker`);
+      noLostCount = false;
+      halfOpenLimitHeld = false;
+      continue;
+    }
+    if (!ours.lostCount) {
+      violations.push(`${prefix}the lost-count check did not run`);
+      noLostCount = false;
+    } else if (ours.lostCount.lost !== 0) {
+      violations.push(`${prefix}lost ${ours.lostCount.lost} failure count(s): callers observed ${ours.lostCount.observedFailures}, the state item holds ${ours.lostCount.storedFailures}`);
+      noLostCount = false;
+    }
 
     const { maxTrialsInFlight, halfOpenMaxCalls, unattributedTrials } = ours.recovery;
-    if (halfOpenMaxCalls === null) violations.push('halfOpenMaxCalls is not set, so the half-open limit cannot be checked');
-    else if (unattributedTrials > 0) violations.push(`${unattributedTrials} trial call(s) could not be matched to a downstream request; the half-open limit is unverified`);
-    else if (maxTrialsInFlight > halfOpenMaxCalls) violations.push(`${maxTrialsInFlight} trial calls were in flight at once; halfOpenMaxCalls is ${halfOpenMaxCalls}`);
-    else halfOpenLimitHeld = true;
+    const broken =
+      halfOpenMaxCalls === null
+        ? 'halfOpenMaxCalls is not set, so the half-open limit cannot be checked'
+        : unattributedTrials > 0
+          ? `${unattributedTrials} trial call(s) could not be matched to a downstream request; the half-open limit is unverified`
+          : maxTrialsInFlight > halfOpenMaxCalls
+            ? `${maxTrialsInFlight} trial calls were in flight at once; halfOpenMaxCalls is ${halfOpenMaxCalls}`
+            : undefined;
+    if (broken !== undefined) {
+      violations.push(`${prefix}${broken}`);
+      halfOpenLimitHeld = false;
+    }
   }
   return { noLostCount, halfOpenLimitHeld, violations };
 }
@@ -121,7 +148,7 @@ function rows(results: BenchResults): Row[] {
   return out;
 }
 
-/** One Markdown table: the three variants side by side, with (c)'s ratios against (a) and (b). */
+/** The compare table, then the store table: the three variants side by side, with (c)'s ratios against (a) and (b). */
 export function renderTable(results: BenchResults): string {
   const header = ['metric', '(a) no breaker', '(b) naive', '(c) this breaker', '(c)/(a)', '(c)/(b)'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`];
@@ -130,5 +157,44 @@ export function renderTable(results: BenchResults): string {
     const cells = [row.metric, show(row.none), show(row.naive), show(row.breaker), row.noRatios ? '' : row.noRatioVsNone ? '–' : ratio(row.breaker, row.none), row.noRatios ? '' : ratio(row.breaker, row.naive)];
     lines.push(`| ${cells.join(' | ')} |`);
   }
+  return `${lines.join('\n')}\n\n${renderStoresTable(results)}`;
+}
+
+/** "1.23 / 4.56 (n 120)" for a latency summary; "–" when the operation never ran. */
+const latencyCell = (summary: LatencySummary | undefined): string =>
+  summary ? `${summary.p50.toFixed(2)} / ${summary.p99.toFixed(2)} (n ${summary.count})` : '–';
+
+/** This breaker on each store, one column per store (a store that could not run says why in every cell of its column). */
+export function renderStoresTable(results: BenchResults): string {
+  const stores = results.stores;
+  const header = ['this breaker on', ...stores.map((store) => (store.store === 'dynamodb' ? 'DynamoDB store' : 'Redis store'))];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`];
+  const row = (metric: string, cell: (store: StoreRunResult) => string): void => {
+    lines.push(`| ${[metric, ...stores.map((store) => (store.available ? cell(store) : (store.unavailableReason ?? 'not run')))].join(' | ')} |`);
+  };
+  lines.push(`| server (127.0.0.1) | ${stores.map((store) => store.server).join(' | ')} |`);
+  const healthyOf = (store: StoreRunResult, cache: number) => store.healthy.find((result) => result.stateCacheMs === cache);
+  for (const cache of results.settings.healthy.stateCacheMs) {
+    row(`healthy: store requests per call (stateCacheMs ${cache})`, (store) => healthyOf(store, cache)?.dynamoRequestsPerCall.toFixed(3) ?? '–');
+  }
+  for (const cache of results.settings.healthy.stateCacheMs) {
+    row(`healthy: added ms per call p50 / p99 (stateCacheMs ${cache})`, (store) => {
+      const added = healthyOf(store, cache)?.addedMs;
+      return added ? `${added.p50.toFixed(3)} / ${added.p99.toFixed(3)}` : '–';
+    });
+  }
+  const first = results.settings.healthy.stateCacheMs[0];
+  row(`healthy: store read ms p50 / p99 (stateCacheMs ${first}, one caller)`, (store) => latencyCell(healthyOf(store, first)?.storeLatencyMs.read));
+  const { processes, callersPerProcess } = results.settings.outage;
+  for (const operation of STORE_OPERATIONS) {
+    row(`outage + recovery (${processes} x ${callersPerProcess} callers): ${operation} ms p50 / p99`, (store) => latencyCell(store.outage?.storeLatencyMs?.[operation]));
+  }
+  const outageRow = (metric: string, value: (outage: OutageResult) => string): void => row(metric, (store) => (store.outage ? value(store.outage) : '–'));
+  outageRow('outage: calls reaching the dead downstream', (outage) => integer(outage.downstreamCallsAfterDeath));
+  outageRow('outage: ms until every process rejects', (outage) => (outage.timeUntilAllRejectMs === null ? 'never' : integer(outage.timeUntilAllRejectMs)));
+  outageRow('outage: store requests during the outage', (outage) => integer(outage.dynamoRequestsDuringOutage));
+  outageRow('outage: failure counts lost (of those observed)', (outage) => (outage.lostCount ? `${outage.lostCount.lost} (of ${outage.lostCount.observedFailures})` : '–'));
+  outageRow(`recovery: most trial calls in flight (limit ${results.settings.breaker.halfOpenMaxCalls ?? '–'})`, (outage) => integer(outage.recovery.maxTrialsInFlight));
+  outageRow('recovery: ms from heal until the state reads CLOSED', (outage) => (outage.recovery.timeUntilClosedMs === null ? 'never' : integer(outage.recovery.timeUntilClosedMs)));
   return lines.join('\n');
 }

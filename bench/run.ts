@@ -3,7 +3,9 @@
  * and user-directory stub on 127.0.0.1. Scenarios (all by default), each printing its table and writing JSON (and the
  * table as Markdown) to bench/results/:
  * - compare: what the breaker costs on the healthy path and saves in an outage, for (a) no breaker, (b) the naive
- *   breaker and (c) this project's breaker; exits 1 if this breaker lost a failure count or exceeded its half-open limit.
+ *   breaker and (c) this project's breaker; then (c) on each store, DynamoDB (dynalite) and Redis (redis-server, when
+ *   installed), side by side (bench/storeCompare.ts); exits 1 if this breaker lost a failure count or exceeded its
+ *   half-open limit on any store.
  * - fleet: 64 instances against one item's scaled DynamoDB limits, through a throttling proxy (issue 11).
  * - noise: opening rules under 1% background failures, and the admitted fraction after a close (issue 14).
  */
@@ -30,6 +32,7 @@ import { WorkerPool } from './outage/workerPool';
 import { countRequests } from './requestCounter';
 import { checkInvariants, renderTable, RESULTS_SCHEMA_VERSION, verdict, type BenchResults } from './results';
 import { FLEET, FULL, NOISE, SMOKE, type BenchSettings } from './settings';
+import { runStoreComparison } from './storeCompare';
 import { startThrottlingProxy } from './throttlingProxy';
 import type { VariantSpec } from './variants';
 
@@ -169,6 +172,17 @@ async function runCompare(settings: BenchSettings, outDir: string, { dynamo, stu
     outage.push(await runOutage(context, spec, countSpec, settings.outage));
   }
 
+  const stores = await runStoreComparison(settings, {
+    client,
+    tableName: TABLE_NAME,
+    dynamoEndpoint: dynamo.endpoint,
+    dynaliteVersion: versionInfo().packages.dynalite ?? 'unknown version',
+    stub,
+    meter,
+    pool,
+    log,
+  });
+
   log(`lambda package: bundling GetUser, timing ${settings.lambdaLoadRuns} fresh load(s)`);
   const lambdaPackage = await measureLambdaPackage(settings.lambdaLoadRuns);
 
@@ -182,8 +196,9 @@ async function runCompare(settings: BenchSettings, outDir: string, { dynamo, stu
     settings,
     healthy,
     outage,
+    stores,
     lambdaPackage,
-    invariants: checkInvariants(outage),
+    invariants: checkInvariants(outage, stores),
   };
   const table = renderTable(results);
   const latest = await writeResults(outDir, '', settings.mode, startedAt, results, table);

@@ -8,6 +8,7 @@
  * These are loopback figures for emulators on this machine: they compare the stores' request shapes and local
  * servers, not DynamoDB with ElastiCache (see "Choosing a store" in README.md for those).
  */
+import '../tools/quietAwsSdk';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

@@ -1,9 +1,18 @@
 /**
  * The three ways the bench calls the downstream: (a) directly, (b) through the naive breaker, (c) through this
- * project's breaker. Each becomes a `Guard`, so every scenario runs the same loop over all three.
+ * project's breaker, whose state lives in DynamoDB (the default) or in Redis (`store: 'redis'`). Each becomes a
+ * `Guard`, so every scenario runs the same loop over all of them.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CircuitBreaker, DynamoDBStateStore, type BreakerEvent, type CircuitBreakerOptions } from '../src/breaker';
+import {
+  CircuitBreaker,
+  DynamoDBStateStore,
+  RedisStateStore,
+  type BreakerEvent,
+  type CircuitBreakerOptions,
+  type RedisCommandClient,
+  type StateStore,
+} from '../src/breaker';
 import { NaiveBreaker } from './naiveBreaker';
 
 export type VariantKind = 'none' | 'naive' | 'breaker';
@@ -11,10 +20,14 @@ export type VariantKind = 'none' | 'naive' | 'breaker';
 /** The breaker options a variant may set: plain data, so a spec can travel to a worker process over IPC. */
 export type BreakerSettings = Omit<CircuitBreakerOptions, 'name' | 'store' | 'isFailure' | 'now'>;
 
+/** Where this project's breaker keeps its state. */
+export type StoreKind = 'dynamodb' | 'redis';
+
 export type VariantSpec =
   | { kind: 'none' }
   | { kind: 'naive'; circuit: string; failureThreshold: number; openMs: number }
-  | { kind: 'breaker'; circuit: string; settings: BreakerSettings };
+  /** `store` defaults to 'dynamodb'; 'redis' needs `GuardHooks.redis`. */
+  | { kind: 'breaker'; circuit: string; settings: BreakerSettings; store?: StoreKind };
 
 export const VARIANT_LABELS: Record<VariantKind, string> = {
   none: '(a) no breaker',
@@ -28,6 +41,10 @@ export interface GuardHooks {
   /** Every event of this project's breaker (state changes, store errors, rejections); not called for (a) and (b). */
   onEvent?: (event: BreakerEvent) => void;
   now?: () => number;
+  /** A connected Redis client, for a breaker spec with `store: 'redis'`. */
+  redis?: RedisCommandClient;
+  /** Wraps the breaker's store (e.g. to time its operations); not called for (a) and (b). */
+  wrapStore?: (store: StateStore) => StateStore;
 }
 
 export interface Guard {
@@ -59,10 +76,11 @@ export function createGuard(spec: VariantSpec, client: DynamoDBClient, tableName
       };
     }
     case 'breaker': {
+      const store = storeFor(spec.store ?? 'dynamodb', client, tableName, hooks.redis);
       const breaker = new CircuitBreaker({
         ...spec.settings,
         name: spec.circuit,
-        store: new DynamoDBStateStore({ tableName, client }),
+        store: hooks.wrapStore ? hooks.wrapStore(store) : store,
         ...(hooks.now ? { now: hooks.now } : {}),
       });
       const unsubscribe =
@@ -82,4 +100,10 @@ export function createGuard(spec: VariantSpec, client: DynamoDBClient, tableName
       };
     }
   }
+}
+
+function storeFor(kind: StoreKind, client: DynamoDBClient, tableName: string, redis: RedisCommandClient | undefined): StateStore {
+  if (kind === 'dynamodb') return new DynamoDBStateStore({ tableName, client });
+  if (!redis) throw new Error("a breaker spec with store 'redis' needs a connected Redis client (GuardHooks.redis)");
+  return new RedisStateStore({ client: redis, keyPrefix: 'bench:' });
 }

@@ -6,7 +6,10 @@
  * then a count check with the downstream dead. What is measured, and where:
  * - calls that reached the dead downstream: requests arriving at the downstream meter in [T_death, T_heal).
  * - time until every process rejects: max over workers of (first CircuitOpenError) - T_death.
- * - DynamoDB requests during the outage: each worker's SDK counter between the died and healed messages.
+ * - DynamoDB requests during the outage: each worker's SDK counter between the died and healed messages (Redis
+ *   commands, counted at the client, for a breaker on Redis).
+ * - store latency per operation (with `timeStore`): each store call of the workers' guards, from its start to its
+ *   settlement, over the whole run (healthy, outage, recovery; not the count check).
  * - trials in flight: the downstream meter's [start, end) of every request whose call the guard admitted as
  *   HALF_OPEN, overlapped across all processes (one clock: the meter's).
  * - lost counts: see countCheck below.
@@ -16,8 +19,11 @@ import type { RunningUserDirectoryStub } from '../../local/userDirectoryStub';
 import { epochNow } from '../clock';
 import type { RunningDownstreamMeter } from '../downstreamMeter';
 import { maxOverlap } from '../inFlight';
+import type { RedisCommandClient } from '../../src/breaker';
+import type { LatencySummary } from '../percentiles';
 import { addCounts, totalOf, type RequestCounts } from '../requestCounter';
-import { createGuard, VARIANT_LABELS, type VariantKind, type VariantSpec } from '../variants';
+import { mergeSamples, summarizeSamples, type StoreOperation, type StoreSamples } from '../timedStore';
+import { createGuard, VARIANT_LABELS, type GuardHooks, type StoreKind, type VariantKind, type VariantSpec } from '../variants';
 import type { WorkerPool } from './workerPool';
 
 export interface OutageSettings {
@@ -51,6 +57,10 @@ export interface LostCountCheck {
 export interface OutageResult {
   variant: VariantKind;
   label: string;
+  /** Where this breaker's state lived; absent for (a) and (b). */
+  store?: StoreKind;
+  /** With `timeStore`: each store operation's duration, ms, by operation (only operations that ran). */
+  storeLatencyMs?: Partial<Record<StoreOperation, LatencySummary>>;
   processes: number;
   callersPerProcess: number;
   calls: number;
@@ -81,7 +91,21 @@ export interface OutageContext {
   /** A client for the parent's own state reads (not counted). */
   client: DynamoDBClient;
   tableName: string;
+  /** The Redis server for breaker specs with `store: 'redis'`: its URL for the workers, a client for the parent's reads. */
+  redis?: { url: string; client: RedisCommandClient };
+  /** Time the workers' store operations (OutageResult.storeLatencyMs). */
+  timeStore?: boolean;
 }
+
+const onRedis = (spec: VariantSpec): boolean => spec.kind === 'breaker' && spec.store === 'redis';
+
+function requireRedis(context: OutageContext): NonNullable<OutageContext['redis']> {
+  if (!context.redis) throw new Error("a breaker spec with store 'redis' needs OutageContext.redis");
+  return context.redis;
+}
+
+/** The guard hooks for the parent's own reads of `spec`'s circuit. */
+const redisOf = (context: OutageContext, spec: VariantSpec): GuardHooks => (onRedis(spec) ? { redis: requireRedis(context).client } : {});
 
 const IPC_TIMEOUT_MS = 30_000;
 
@@ -111,6 +135,8 @@ export async function runOutage(
         callers: settings.callersPerProcess,
         thinkMs: settings.thinkMs,
         maxRunMs: settings.warmMs + settings.maxWaitForRejectMs + settings.maxWaitForCloseMs + settings.settleMs + 10_000,
+        ...(onRedis(spec) || onRedis(countSpec) ? { redisUrl: requireRedis(context).url } : {}),
+        ...(context.timeStore ? { timeStore: true } : {}),
       },
     });
   }
@@ -153,10 +179,15 @@ export async function runOutage(
     const rejectionTimes = [...firstRejections.values()];
 
     const lostCount = spec.kind === 'none' ? null : await countCheck(context, countSpec, settings);
+    const samples: StoreSamples = {};
+    for (const report of reports) if (report.storeSamplesMs) mergeSamples(samples, report.storeSamplesMs);
+    const storeLatencyMs = summarizeSamples(samples);
 
     return {
       variant: spec.kind,
       label: VARIANT_LABELS[spec.kind],
+      ...(spec.kind === 'breaker' ? { store: spec.store ?? 'dynamodb' } : {}),
+      ...(context.timeStore ? { storeLatencyMs } : {}),
       processes: pool.size,
       callersPerProcess: settings.callersPerProcess,
       calls: reports.reduce((sum, report) => sum + report.calls, 0),
@@ -182,7 +213,7 @@ export async function runOutage(
 
 /** Polls the state item until it reads CLOSED; returns when it first did (epochNow), or null if it never did in time. */
 async function waitUntilClosed(context: OutageContext, spec: VariantSpec, settings: OutageSettings): Promise<number | null> {
-  const reader = createGuard(spec, context.client, context.tableName);
+  const reader = createGuard(spec, context.client, context.tableName, redisOf(context, spec));
   const deadline = epochNow() + settings.maxWaitForCloseMs;
   try {
     while (epochNow() < deadline) {
@@ -211,7 +242,7 @@ async function countCheck(context: OutageContext, countSpec: VariantSpec, settin
   const answers = context.pool.collect('countReport', IPC_TIMEOUT_MS);
   context.pool.broadcast({ type: 'countFailures', spec: countSpec, callsPerCaller: settings.countCallsPerCaller });
   const reports = (await answers).map((message) => message.report);
-  const reader = createGuard(countSpec, context.client, context.tableName);
+  const reader = createGuard(countSpec, context.client, context.tableName, redisOf(context, countSpec));
   try {
     const stored = await reader.readState();
     const observedFailures = reports.reduce((sum, report) => sum + report.observedFailures, 0);

@@ -4,6 +4,7 @@
  * rejected and what they counted.
  */
 import type { RequestCounts } from '../requestCounter';
+import type { StoreSamples } from '../timedStore';
 import type { VariantSpec } from '../variants';
 
 export interface WorkerSetup {
@@ -27,6 +28,13 @@ export interface WorkerSetup {
   instancePerCaller?: boolean;
   /** Keep every call's time and whether it was admitted (for admitted-fraction-over-time tables). */
   callLog?: boolean;
+  /**
+   * A Redis server for breaker specs with `store: 'redis'`. The worker then counts Redis commands (by command name)
+   * wherever it otherwise counts DynamoDB requests.
+   */
+  redisUrl?: string;
+  /** Time every store operation of the scenario's guards (WorkerReport.storeSamplesMs). */
+  timeStore?: boolean;
 }
 
 /** What one process saw in one named phase (see the 'phase' message). */
@@ -81,6 +89,8 @@ export interface WorkerReport {
   phases: Record<string, PhaseStats>;
   /** Present when setup.callLog was set. */
   callLog?: LoggedCall[];
+  /** Present when setup.timeStore was set: each store operation's duration, ms (the count check's guard excluded). */
+  storeSamplesMs?: StoreSamples;
 }
 
 export interface CountReport {

@@ -11,9 +11,11 @@ import { epochNow } from '../clock';
 import { fetchUser } from '../downstreamCall';
 import { storeErrorCause } from '../storeErrorCause';
 import { localClient } from '../dynamo';
+import { connectRedis, countRedisCommands, type BenchRedisClient } from '../redisCounter';
 import { addCounts, countRequests, diffCounts, type RequestCounter, type RequestCounts } from '../requestCounter';
-import { createGuard, type Guard, type VariantSpec } from '../variants';
-import type { BreakerEvent } from '../../src/breaker';
+import { timedStore } from '../timedStore';
+import { createGuard, type Guard, type GuardHooks, type VariantSpec } from '../variants';
+import type { BreakerEvent, RedisCommandClient } from '../../src/breaker';
 import type { CountReport, FromWorker, PhaseStats, ToWorker, WorkerReport, WorkerSetup } from './protocol';
 
 const send = (message: FromWorker): void => {
@@ -27,6 +29,9 @@ interface Run {
   workerIndex: number;
   setup: WorkerSetup;
   client: DynamoDBClient;
+  /** Present with setup.redisUrl: the connection, and the counted client the stores use. */
+  redis?: { connection: BenchRedisClient; client: RedisCommandClient };
+  /** DynamoDB requests, or Redis commands with setup.redisUrl. */
   counter: RequestCounter;
   /** One guard, or one per caller with instancePerCaller. */
   guards: Guard[];
@@ -42,13 +47,25 @@ interface Run {
 
 let run: Run | undefined;
 
-function configure(message: Extract<ToWorker, { type: 'configure' }>): void {
-  if (run) {
-    for (const guard of run.guards) guard.dispose();
-    run.client.destroy();
-  }
+function release(current: Run): void {
+  for (const guard of current.guards) guard.dispose();
+  current.client.destroy();
+  if (current.redis?.connection.isOpen) current.redis.connection.destroy();
+}
+
+async function configure(message: Extract<ToWorker, { type: 'configure' }>): Promise<void> {
+  if (run) release(run);
+  run = undefined;
   const client = localClient(message.setup.dynamoEndpoint);
-  const counter = countRequests(client);
+  let counter = countRequests(client);
+  let redis: Run['redis'];
+  if (message.setup.redisUrl !== undefined) {
+    const connection = await connectRedis(message.setup.redisUrl);
+    const counted = countRedisCommands(connection);
+    counter.detach();
+    counter = counted.counter;
+    redis = { connection, client: counted.client };
+  }
   const report: WorkerReport = {
     workerIndex: message.workerIndex,
     calls: 0,
@@ -62,12 +79,14 @@ function configure(message: Extract<ToWorker, { type: 'configure' }>): void {
     instances: message.setup.instancePerCaller ? message.setup.callers : 1,
     phases: { start: newPhase() },
     ...(message.setup.callLog ? { callLog: [] } : {}),
+    ...(message.setup.timeStore ? { storeSamplesMs: {} } : {}),
   };
-  const guards = Array.from({ length: report.instances }, () => guardFor(message.spec, client, message.setup.tableName, report, () => run?.phase));
+  const guards = Array.from({ length: report.instances }, () => guardFor(message.spec, client, message.setup.tableName, report, () => run?.phase, redis?.client));
   run = {
     workerIndex: message.workerIndex,
     setup: message.setup,
     client,
+    ...(redis ? { redis } : {}),
     counter,
     guards,
     report,
@@ -84,8 +103,18 @@ function newPhase(): PhaseStats {
   return { calls: 0, successes: 0, failures: 0, rejections: 0, rejectionsByState: {}, storeErrorsByCause: {}, opens: 0, closes: 0, dynamo: {} };
 }
 
-function guardFor(spec: VariantSpec, client: DynamoDBClient, tableName: string, report: WorkerReport, phase: () => PhaseStats | undefined): Guard {
+function guardFor(
+  spec: VariantSpec,
+  client: DynamoDBClient,
+  tableName: string,
+  report: WorkerReport,
+  phase: () => PhaseStats | undefined,
+  redis: RedisCommandClient | undefined,
+): Guard {
+  const samples = report.storeSamplesMs;
   return createGuard(spec, client, tableName, {
+    ...(redis ? { redis } : {}),
+    ...(samples ? { wrapStore: (store) => timedStore(store, samples) } : {}),
     onCallCompleted: (admittedIn) => {
       if (admittedIn !== 'HALF_OPEN') return;
       const callId = currentCall.getStore();
@@ -171,7 +200,8 @@ async function stop(current: Run): Promise<void> {
 async function countFailures(current: Run, spec: VariantSpec, callsPerCaller: number): Promise<void> {
   for (const guard of current.guards) guard.dispose();
   const report: CountReport = { workerIndex: current.workerIndex, observedFailures: 0, rejections: 0, otherErrors: 0, dynamoRequests: {} };
-  const guard = createGuard(spec, current.client, current.setup.tableName);
+  const hooks: GuardHooks = current.redis ? { redis: current.redis.client } : {};
+  const guard = createGuard(spec, current.client, current.setup.tableName, hooks);
   const before = current.counter.counts();
   const caller = async (): Promise<void> => {
     for (let i = 0; i < callsPerCaller; i += 1) {
@@ -191,9 +221,12 @@ async function countFailures(current: Run, spec: VariantSpec, callsPerCaller: nu
 }
 
 function handle(message: ToWorker): void {
-  if (message.type === 'configure') return configure(message);
+  if (message.type === 'configure') {
+    void configure(message).catch(fail);
+    return;
+  }
   if (message.type === 'exit') {
-    run?.client.destroy();
+    if (run) release(run);
     process.exit(0);
   }
   const current = run;

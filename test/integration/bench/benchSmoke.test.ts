@@ -1,12 +1,14 @@
 /**
  * `npm run bench -- --smoke --scenario compare` as a user runs it (a child process): the JSON file has the promised shape and the
- * invariants held. Speed is not asserted here; that is what the bench is for.
+ * invariants held, on both stores (the Redis column's figures only where redis-server is installed). Speed is not
+ * asserted here; that is what the bench is for.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { findRedisServerBinary } from '../../../local/redisServer';
 import type { BenchResults } from '../../../bench/results';
 
 const ROOT = path.join(__dirname, '../../..');
@@ -20,11 +22,11 @@ describe('bench --smoke', () => {
     outDir = await mkdtemp(path.join(tmpdir(), 'bench-smoke-'));
     ({ stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--scenario', 'compare', '--out', outDir], {
       cwd: ROOT,
-      timeout: 60_000,
+      timeout: 90_000,
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
     }));
     results = JSON.parse(await readFile(path.join(outDir, 'latest-smoke.json'), 'utf8')) as BenchResults;
-  }, 90_000);
+  }, 120_000);
   afterAll(async () => {
     await rm(outDir, { recursive: true, force: true });
   });
@@ -35,10 +37,11 @@ describe('bench --smoke', () => {
     expect(files.some((file) => /^bench-smoke-.*\.json$/.test(file))).toBe(true);
     expect(await readFile(path.join(outDir, 'latest-smoke.md'), 'utf8')).toContain('| metric | (a) no breaker | (b) naive | (c) this breaker |');
     expect(stdout).toContain('(c)/(b)');
+    expect(await readFile(path.join(outDir, 'latest-smoke.md'), 'utf8')).toContain('| this breaker on | DynamoDB store | Redis store |');
   });
 
   it('records the machine and versions', () => {
-    expect(results.schemaVersion).toBe(1);
+    expect(results.schemaVersion).toBe(2);
     expect(results.mode).toBe('smoke');
     expect(results.machine.cpuCount).toBeGreaterThan(0);
     expect(results.machine.node).toBe(process.version);
@@ -82,6 +85,45 @@ describe('bench --smoke', () => {
     expect(ours.recovery.unattributedTrials).toBe(0);
     expect(ours.recovery.maxTrialsInFlight).toBeLessThanOrEqual(ours.recovery.halfOpenMaxCalls ?? 0);
     expect(results.invariants).toEqual({ noLostCount: true, halfOpenLimitHeld: true, violations: [] });
+  });
+
+  it('runs this breaker on both stores side by side: healthy requests per call, store latency per operation, outage, recovery', () => {
+    expect(results.stores.map((s) => s.store)).toEqual(['dynamodb', 'redis']);
+    const [dynamo, redis] = results.stores;
+    expect(dynamo.available).toBe(true);
+    expect(dynamo.server).toMatch(/^dynalite \d+\.\d+\.\d+$/);
+    const redisInstalled = findRedisServerBinary() !== undefined;
+    expect(redis.available).toBe(redisInstalled);
+    if (!redisInstalled) {
+      // A fresh machine: the column says why, and nothing else is held against it.
+      expect(redis).toEqual({ store: 'redis', server: 'redis-server not installed', available: false, unavailableReason: 'redis-server not installed', healthy: [], outage: null });
+      expect(stdout).toContain('redis-server not installed');
+    } else {
+      expect(redis.server).toMatch(/^(redis|valkey)-server \d+\.\d+/);
+    }
+    for (const store of results.stores.filter((s) => s.available)) {
+      expect(store.healthy.map((h) => h.stateCacheMs)).toEqual([0, 100, 1000]);
+      const [uncached] = store.healthy;
+      // With no cache every call reads the state once, on either store; the read is timed on every one of them.
+      expect(uncached.dynamoRequestsPerCall).toBe(1);
+      expect(uncached.storeLatencyMs.read?.count).toBe(uncached.calls);
+      const outage = store.outage;
+      if (!outage) throw new Error(`${store.store}: no outage result`);
+      expect(outage.store).toBe(store.store);
+      expect(outage.processesThatRejected).toBe(outage.processes);
+      expect(outage.downstreamCallsAfterDeath).toBeGreaterThan(0);
+      expect(outage.dynamoRequestsDuringOutage).toBeGreaterThan(0);
+      expect(outage.recovery.timeUntilClosedMs).toEqual(expect.any(Number));
+      // Counting, opening, probing and closing all went through the store, and each was timed.
+      for (const operation of ['read', 'recordCount', 'transition', 'acquirePermit', 'recordTrialSuccess'] as const) {
+        const latency = outage.storeLatencyMs?.[operation];
+        expect(latency?.count).toBeGreaterThan(0);
+        expect(latency?.p99).toBeGreaterThanOrEqual(latency?.p50 ?? Infinity);
+      }
+      expect(outage.lostCount?.lost).toBe(0);
+      expect(outage.lostCount?.observedFailures).toBe(outage.processes * outage.callersPerProcess * results.settings.outage.countCallsPerCaller);
+      expect(outage.recovery.maxTrialsInFlight).toBeLessThanOrEqual(outage.recovery.halfOpenMaxCalls ?? 0);
+    }
   });
 
   it('measured the GetUser package', () => {

@@ -1,6 +1,7 @@
 import { checkInvariants, ratio, renderTable, verdict, type BenchResults } from '../../../bench/results';
 import type { OutageResult } from '../../../bench/outage/outageScenario';
 import { SMOKE } from '../../../bench/settings';
+import type { StoreRunResult } from '../../../bench/storeCompare';
 
 function outage(variant: OutageResult['variant'], overrides: Partial<OutageResult> = {}, recovery: Partial<OutageResult['recovery']> = {}): OutageResult {
   return {
@@ -49,6 +50,32 @@ describe('checkInvariants (what makes npm run bench exit non-zero)', () => {
   });
 });
 
+describe('checkInvariants on the store comparison', () => {
+  const onStore = (server: string, overrides: Partial<OutageResult> = {}, recovery: Partial<OutageResult['recovery']> = {}): StoreRunResult => ({
+    store: 'redis',
+    server,
+    available: true,
+    healthy: [],
+    outage: outage('breaker', { store: 'redis', ...overrides }, recovery),
+  });
+
+  it('holds this breaker to both invariants on every store that ran, naming the store', () => {
+    const lost = checkInvariants([outage('breaker')], [onStore('redis-server 7.0.15', { lostCount: { observedFailures: 40, storedFailures: 38, lost: 2, dynamoRequests: {} } })]);
+    expect(lost.noLostCount).toBe(false);
+    expect(lost.halfOpenLimitHeld).toBe(true);
+    expect(lost.violations).toEqual(['redis-server 7.0.15: lost 2 failure count(s): callers observed 40, the state item holds 38']);
+    const over = checkInvariants([outage('breaker')], [onStore('redis-server 7.0.15', {}, { maxTrialsInFlight: 3 })]);
+    expect(over.halfOpenLimitHeld).toBe(false);
+    expect(over.violations).toEqual(['redis-server 7.0.15: 3 trial calls were in flight at once; halfOpenMaxCalls is 2']);
+    expect(checkInvariants([outage('breaker')], [onStore('redis-server 7.0.15', { lostCount: null })]).violations).toEqual(['redis-server 7.0.15: the lost-count check did not run']);
+  });
+
+  it('does not hold a store that could not run (no server installed) against the bench', () => {
+    const missing: StoreRunResult = { store: 'redis', server: 'redis-server not installed', available: false, unavailableReason: 'redis-server not installed', healthy: [], outage: null };
+    expect(checkInvariants([outage('breaker')], [missing])).toEqual({ noLostCount: true, halfOpenLimitHeld: true, violations: [] });
+  });
+});
+
 describe('verdict (the exit code of npm run bench)', () => {
   it('is 1, naming each broken invariant, when this breaker lost a count or exceeded its half-open limit', () => {
     const broken = checkInvariants([outage('breaker', { lostCount: { observedFailures: 40, storedFailures: 39, lost: 1, dynamoRequests: {} } }, { maxTrialsInFlight: 3 })]);
@@ -85,6 +112,16 @@ describe('renderTable', () => {
       ...[0, 100, 1000].map((stateCacheMs) => ({ variant: 'breaker', label: '', stateCacheMs, calls: 10, dynamoRequestsPerCall: stateCacheMs === 0 ? 1 : 0, dynamoRequestsByOperation: {}, callMs: summary, addedMs: { ...summary, p50: 1, p99: 2 } })),
     ],
     outage: [outage('none', { timeUntilAllRejectMs: null, downstreamCallsAfterDeath: 500, lostCount: null }), outage('naive', { downstreamCallsAfterDeath: 50 }), outage('breaker')],
+    stores: [
+      {
+        store: 'dynamodb',
+        server: 'dynalite 4.0.0',
+        available: true,
+        healthy: [0, 100, 1000].map((stateCacheMs) => ({ stateCacheMs, calls: 10, dynamoRequestsPerCall: stateCacheMs === 0 ? 1 : 0, dynamoRequestsByOperation: {}, callMs: summary, addedMs: summary, storeLatencyMs: stateCacheMs === 0 ? { read: { ...summary, p50: 1.5, p99: 9.25, count: 10 } } : {} })),
+        outage: outage('breaker', { store: 'dynamodb', downstreamCallsAfterDeath: 12, storeLatencyMs: { recordCount: { ...summary, p50: 2, p99: 30, count: 7 } } }, { timeUntilClosedMs: null }),
+      },
+      { store: 'redis', server: 'redis-server not installed', available: false, unavailableReason: 'redis-server not installed', healthy: [], outage: null },
+    ],
     lambdaPackage: [{ build: 'minified', esbuildOptions: {}, bundleBytes: 2048, bundleGzipBytes: 1024, sourceMapBytes: 0, loadMs: { median: 12.34, runs: [12.34] } }],
   } as unknown as BenchResults;
   const table = renderTable(results);
@@ -108,5 +145,17 @@ describe('renderTable', () => {
   it('shows the lambda package under this breaker, without ratios', () => {
     expect(row('lambda package (minified): GetUser bundle').slice(3)).toEqual(['2 (1)', '', '']);
     expect(row('lambda package (minified): ms to require()').slice(3)).toEqual(['12.3', '', '']);
+  });
+
+  it('then a second table: this breaker on each store, one column per store, and a missing server says so in its column', () => {
+    const stores = table.split('\n\n')[1]?.split('\n') ?? [];
+    expect(stores[0]).toBe('| this breaker on | DynamoDB store | Redis store |');
+    expect(row('server (127.0.0.1)').slice(1)).toEqual(['dynalite 4.0.0', 'redis-server not installed']);
+    expect(row('healthy: store requests per call (stateCacheMs 0)').slice(1)).toEqual(['1.000', 'redis-server not installed']);
+    expect(row('healthy: store read ms p50 / p99 (stateCacheMs 0').slice(1)).toEqual(['1.50 / 9.25 (n 10)', 'redis-server not installed']);
+    expect(row('outage + recovery (4 x 2 callers): recordCount ms p50 / p99').slice(1)).toEqual(['2.00 / 30.00 (n 7)', 'redis-server not installed']);
+    expect(row('outage + recovery (4 x 2 callers): releasePermit').slice(1)).toEqual(['–', 'redis-server not installed']);
+    expect(row('outage: calls reaching the dead downstream').slice(1)).toEqual(['12', 'redis-server not installed']);
+    expect(row('recovery: ms from heal until the state reads CLOSED').slice(1)).toEqual(['never', 'redis-server not installed']);
   });
 });
