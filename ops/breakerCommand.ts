@@ -47,7 +47,7 @@ force-open and disable refuse a circuit with no stored state (a mistyped --circu
 that never expires) unless --create is given.
 
 --endpoint points at a local DynamoDB (npm start prints it); without it the command talks to AWS with your credentials
-(it needs dynamodb:GetItem and dynamodb:UpdateItem on the stage's circuit-breakers table), in the region given by
+(it needs dynamodb:GetItem, dynamodb:UpdateItem and dynamodb:PutItem on the stage's circuit-breakers table), in the region given by
 --region, else AWS_REGION or AWS_DEFAULT_REGION, else the stage's region in serverless.yml.
 --store redis (the stage's breakerStore=redis) needs --endpoint redis://host:port or rediss://host:port: the cache's
 URL (from inside its VPC), or the local server npm start --store redis prints.`;

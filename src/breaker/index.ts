@@ -19,6 +19,7 @@ export {
   StateStoreError,
   StoreTimeoutError,
   OverrideContentionError,
+  StoreItemTooLargeError,
 } from './errors';
 export { FailureCountPolicy } from './FailureCountPolicy';
 export { FailureRatePolicy } from './FailureRatePolicy';

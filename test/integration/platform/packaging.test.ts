@@ -172,7 +172,7 @@ describe.each(STAGES)('the %s package', (stage) => {
       const dynamodb = roleStatements(stage).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
       expect(dynamodb).toEqual([
         { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], Resource: getAtt('Users') },
-        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: getAtt('CircuitBreakers') },
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], Resource: getAtt('CircuitBreakers') },
       ]);
     });
 
