@@ -5,6 +5,13 @@
  */
 import { BreakerConfigError, CircuitBreaker, MemoryStateStore } from '../src/breaker';
 
+/** A breaker configuration a scenario runs side by side with others: plain options, checked at run time. */
+export interface BreakerVariant {
+  id: string;
+  label: string;
+  options: Readonly<Record<string, unknown>>;
+}
+
 export type Availability = { available: true } | { available: false; reason: string };
 
 /** Builds a breaker with these options on a memory store; a BreakerConfigError means "not available", with its message. */

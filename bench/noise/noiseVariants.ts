@@ -1,12 +1,10 @@
 /**
- * The noise scenario's variants (issue 14). A variant whose options this checkout's breaker does not accept yet is
- * kept and shown as "not available" (optionSupport.ts); edit the options here once the options exist.
+ * The noise scenario's variants (issue 14). One the breaker refuses (checked at run time, optionSupport.ts) shows as
+ * "not available" with the breaker's message.
  */
-export interface NoiseVariant {
-  id: string;
-  label: string;
-  options: Readonly<Record<string, unknown>>;
-}
+import type { BreakerVariant } from '../optionSupport';
+
+export type NoiseVariant = BreakerVariant;
 
 /** Open 2 s doubling to 8 s, one trial at a time (two successes close), 1 s cache, a 60 s window as issue 14 measured. */
 export const NOISE_BREAKER: Readonly<Record<string, unknown>> = {
