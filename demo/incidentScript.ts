@@ -24,7 +24,15 @@ export interface IncidentScript {
   thinkMs: number;
   bucketMs: number;
   progressMs: number;
+  /**
+   * A phase lasts its durationMs and, beyond it, until this many answers came back in it (at most
+   * MAX_PHASE_EXTENSION_MS more): on a busy machine a short phase could otherwise pass before its story happened.
+   */
+  minAnswersPerPhase: number;
 }
+
+/** How much longer than its durationMs a phase may run while waiting for minAnswersPerPhase answers. */
+export const MAX_PHASE_EXTENSION_MS = 15_000;
 
 // demo-3 is first asked for once the incident starts, so it has no cached copy: its answers show as rejected.
 const REGULARS = ['demo-1', 'demo-2'];
@@ -59,6 +67,7 @@ export const FULL_SCRIPT: IncidentScript = {
   thinkMs: 40,
   bucketMs: 500,
   progressMs: 1_000,
+  minAnswersPerPhase: 0,
 };
 
 export const SMOKE_SCRIPT: IncidentScript = {
@@ -77,6 +86,8 @@ export const SMOKE_SCRIPT: IncidentScript = {
   thinkMs: 20,
   bucketMs: 250,
   progressMs: 1_000,
+  // Enough for the breaker to open (3 failures), serve cached copies, probe and close, whatever the machine's speed.
+  minAnswersPerPhase: 20,
 };
 
 export function scriptDurationMs(script: IncidentScript): number {

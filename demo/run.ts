@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startLocalService, type RunningLocalServiceWithStub } from '../local/localService';
 import { renderIncidentPage } from './htmlPage';
-import { FULL_SCRIPT, SMOKE_SCRIPT, scriptDurationMs, type IncidentScript } from './incidentScript';
+import { FULL_SCRIPT, MAX_PHASE_EXTENSION_MS, SMOKE_SCRIPT, scriptDurationMs, type IncidentScript } from './incidentScript';
 import { createProgressWriter, progressLine } from './progress';
 import { createStateChangeReader } from './stateChangeLog';
 import { TimelineRecorder, ANSWER_KINDS, emptyCounts } from './timeline';
@@ -66,17 +66,30 @@ async function main(): Promise<number> {
   }
 
   try {
+    // Warm-up, off the clock: one request per client at once, so each container the clients will use has built and
+    // loaded GetUser, and the first phase's users are stored. Otherwise a cold start on a busy machine can outlast the
+    // smoke script's short first phases, and the story (cached answers, the breaker opening) would depend on its speed.
+    const healthyIds = script.phases[0].userIds;
+    await Promise.all(
+      Array.from({ length: script.clients }, (_, i) =>
+        fetch(`${service.apiUrl}/user/${encodeURIComponent(healthyIds[i % healthyIds.length])}`, { signal: AbortSignal.timeout(30_000) }).then((response) => response.arrayBuffer()),
+      ),
+    );
     console.log(`API ${service.apiUrl}; playing a ${(scriptDurationMs(script) / 1000).toFixed(0)} s incident with ${script.clients} clients.\n`);
     startedAt = Date.now();
     // The circuit has no item yet: a missing item is CLOSED.
     recorder.state('CLOSED', 0);
     let phaseIndex = 0;
+    let answersInPhase = 0;
     const traffic = startTraffic({
       apiUrl: service.apiUrl,
       clients: script.clients,
       thinkMs: script.thinkMs,
       userIds: () => script.phases[phaseIndex].userIds,
-      onAnswer: (kind, at) => recorder.answer(kind, at),
+      onAnswer: (kind, at) => {
+        answersInPhase += 1;
+        recorder.answer(kind, at);
+      },
       now,
       requestTimeoutMs: 10_000,
     });
@@ -98,7 +111,12 @@ async function main(): Promise<number> {
         const phase = script.phases[phaseIndex];
         service.directory.setMode(phase.directory);
         recorder.phase(phase.name, now());
+        answersInPhase = 0;
+        const phaseStarted = now();
         await wait(phase.durationMs, interrupted.signal);
+        while (answersInPhase < script.minAnswersPerPhase && now() - phaseStarted < phase.durationMs + MAX_PHASE_EXTENSION_MS && !interrupted.signal.aborted) {
+          await wait(50, interrupted.signal);
+        }
       }
       phaseIndex = script.phases.length - 1;
     } finally {

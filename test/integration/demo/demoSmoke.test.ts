@@ -35,11 +35,11 @@ describe('demo --smoke', () => {
     outDir = await mkdtemp(path.join(tmpdir(), 'demo-smoke-'));
     ({ stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--smoke', '--out', outDir], {
       cwd: ROOT,
-      timeout: 60_000,
+      timeout: 120_000,
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
     }));
     html = await readFile(path.join(outDir, 'incident-smoke.html'), 'utf8');
-  }, 90_000);
+  }, 150_000);
   afterAll(async () => {
     await rm(outDir, { recursive: true, force: true });
   });
